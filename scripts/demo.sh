@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# demo.sh — the README's main job. Grows with each command that lands:
+# demo SoftHSMv2 token -> inventory -> plan -> move -> verify.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+go build -o craton .
+./craton version
