@@ -1,0 +1,148 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/craton-co/craton/errs"
+	"github.com/miekg/pkcs11"
+	bolt "go.etcd.io/bbolt"
+)
+
+// FileName is the database file inside storage_path.
+const FileName = "craton-hsm.db"
+
+// lockWait is how long Open waits for another holder to release the store.
+// Short: a store held by a live process stays held, and the caller wants a
+// clear error, not a hang.
+const lockWait = 100 * time.Millisecond
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketObjects = []byte("objects")
+	bucketGCM     = []byte("gcm")
+	keyState      = []byte("state")
+	keyVersion    = []byte("version")
+	formatVersion = []byte("1")
+)
+
+// Store is an open store. It is safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	dir  string
+	path string
+}
+
+// Open opens (creating if needed) the store in directory dir and takes its
+// exclusive lock. A store locked by someone else gives an *errs.Error of kind
+// KindStoreLocked, RV CKR_GENERAL_ERROR and the message
+// "Database at <db path> is locked by another process".
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
+			Msg: "no storage_path configured", Hint: "set token.storage_path in the engine configuration"}
+	}
+	if err := prepareDir(dir); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, LockedError(path)
+	}
+	if err != nil {
+		return nil, &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
+			Msg: fmt.Sprintf("cannot open database at %s: %v", path, err), Err: err}
+	}
+	// bbolt only applies the mode when it creates the file.
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: chmod %s: %w", path, err)
+	}
+	s := &Store{db: db, dir: dir, path: path}
+	if err := s.initMeta(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// LockedError is the error of a store held by another process.
+func LockedError(path string) error {
+	return &errs.Error{Kind: errs.KindStoreLocked, RV: pkcs11.CKR_GENERAL_ERROR,
+		Msg:  fmt.Sprintf("Database at %s is locked by another process", path),
+		Hint: "stop the other craton process (or engine) using this storage_path, or use another storage_path",
+		Err:  pkcs11.Error(pkcs11.CKR_GENERAL_ERROR)}
+}
+
+func prepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
+			Msg: fmt.Sprintf("cannot create storage directory %s: %v", dir, err), Err: err}
+	}
+	// Owner-only: the directory holds the sealed records and the public-object key.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("store: chmod %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (s *Store) initMeta() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if v := b.Get(keyVersion); v != nil && string(v) != string(formatVersion) {
+			return &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
+				Msg: fmt.Sprintf("store format version %q at %s is not supported (want %q)", v, s.path, formatVersion)}
+		}
+		return b.Put(keyVersion, formatVersion)
+	})
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Dir is the storage directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close releases the lock and closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func slotBucketName(slot uint) []byte {
+	return binary.BigEndian.AppendUint32([]byte("slot"), uint32(slot))
+}
+
+func idKey(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
+
+// slotBucket returns slot's bucket, creating it (and its sub-buckets) in a
+// writable transaction; nil in a read-only one when absent.
+func slotBucket(tx *bolt.Tx, slot uint) (*bolt.Bucket, error) {
+	name := slotBucketName(slot)
+	if !tx.Writable() {
+		return tx.Bucket(name), nil
+	}
+	b, err := tx.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, err
+	}
+	for _, sub := range [][]byte{bucketObjects, bucketGCM} {
+		if _, err := b.CreateBucketIfNotExists(sub); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func sub(tx *bolt.Tx, slot uint, name []byte) (*bolt.Bucket, error) {
+	b, err := slotBucket(tx, slot)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return b.Bucket(name), nil
+}
