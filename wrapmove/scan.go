@@ -1,0 +1,272 @@
+package wrapmove
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math/big"
+
+	"github.com/craton-co/craton/p11"
+	"github.com/miekg/pkcs11"
+)
+
+// SourceObject is one object of the source token as the planner needs it.
+// It mirrors what inventory.Record carries (class, key type and size,
+// CKA_ID/label, flags, disposition and reason); FromRecords-style adapters
+// fill it from an inventory once that package is in use.
+type SourceObject struct {
+	Class        string // ClassPrivateKey, ...
+	KeyType      string // KeyRSA, ... ("" for certificates and data)
+	Label        string
+	ID           []byte
+	Size         int    // RSA modulus bits, EC field bits, secret key bits
+	Curve        string // P-256, P-384, Ed25519 ... for EC and Edwards keys
+	ValueLen     int    // secret keys: true length in bytes (CKA_VALUE_LEN)
+	Usage        []string
+	Token        bool
+	Private      bool
+	Sensitive    bool
+	Extractable  bool
+	Disposition  string // wrap | copy | regenerate | blocked
+	Reason       string
+	Fingerprint  string // public-key hash, certificate/data hash or secret check value
+	WrapTrusted  bool   // CKA_WRAP_WITH_TRUSTED: needs a trusted KEK we cannot offer
+	PublicOfPriv bool   // public key whose private key shares its CKA_ID
+}
+
+// IDHex is the CKA_ID in lower-case hex.
+func (o SourceObject) IDHex() string { return hex.EncodeToString(o.ID) }
+
+// Identity is the object's plan identity.
+func (o SourceObject) Identity() string { return Identity(o.Class, o.IDHex(), o.Label) }
+
+// TargetObject is an object already on the target, as MakePlan needs it to
+// decide "skip".
+type TargetObject struct {
+	Class       string
+	Label       string
+	ID          []byte
+	Fingerprint string
+}
+
+// object is a live object in an open session: its handle, the attributes
+// read and the planner's view of it.
+type object struct {
+	h     pkcs11.ObjectHandle
+	attrs p11.Attrs
+	SourceObject
+}
+
+// usageAttrs maps plan usage names to attributes, in a fixed order.
+var usageAttrs = []struct {
+	name string
+	attr uint
+}{
+	{"sign", pkcs11.CKA_SIGN}, {"verify", pkcs11.CKA_VERIFY},
+	{"encrypt", pkcs11.CKA_ENCRYPT}, {"decrypt", pkcs11.CKA_DECRYPT},
+	{"wrap", pkcs11.CKA_WRAP}, {"unwrap", pkcs11.CKA_UNWRAP},
+	{"derive", pkcs11.CKA_DERIVE},
+	{"sign_recover", pkcs11.CKA_SIGN_RECOVER}, {"verify_recover", pkcs11.CKA_VERIFY_RECOVER},
+}
+
+func usageOf(a p11.Attrs) []string {
+	var u []string
+	for _, ua := range usageAttrs {
+		if v, _ := a.Bool(ua.attr); v {
+			u = append(u, ua.name)
+		}
+	}
+	return u
+}
+
+func hasUsage(u []string, name string) bool {
+	for _, x := range u {
+		if x == name {
+			return true
+		}
+	}
+	return false
+}
+
+// readObjects reads every object the session can see (token objects and
+// this session's own), with the attributes of its class. Key material
+// (CKA_VALUE of keys, private components) is never read.
+func readObjects(s *p11.Session) ([]*object, error) {
+	hs, err := s.FindAll(nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*object, 0, len(hs))
+	for _, h := range hs {
+		o, err := readObject(s, h)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	linkPairs(out)
+	return out, nil
+}
+
+// readObject reads one object's class, then the attributes of that class.
+func readObject(s *p11.Session, h pkcs11.ObjectHandle) (*object, error) {
+	head, err := p11.ReadAttrs(s.M, s.H, h, pkcs11.CKA_CLASS)
+	if err != nil {
+		return nil, err
+	}
+	cls, _ := head.Ulong(pkcs11.CKA_CLASS)
+	a, err := p11.ReadAttrs(s.M, s.H, h, readSet(cls)...)
+	if err != nil {
+		return nil, err
+	}
+	a.Values[pkcs11.CKA_CLASS] = head.Values[pkcs11.CKA_CLASS]
+	return &object{h: h, attrs: a, SourceObject: describe(cls, a)}, nil
+}
+
+// describe turns attributes into the planner's view (no disposition yet).
+func describe(cls uint, a p11.Attrs) SourceObject {
+	o := SourceObject{Class: className(cls), Label: string(a.Bytes(pkcs11.CKA_LABEL)), ID: a.Bytes(pkcs11.CKA_ID)}
+	o.Token, _ = a.Bool(pkcs11.CKA_TOKEN)
+	o.Private, _ = a.Bool(pkcs11.CKA_PRIVATE)
+	o.Sensitive, _ = a.Bool(pkcs11.CKA_SENSITIVE)
+	o.Extractable, _ = a.Bool(pkcs11.CKA_EXTRACTABLE)
+	o.WrapTrusted, _ = a.Bool(pkcs11.CKA_WRAP_WITH_TRUSTED)
+	o.Usage = usageOf(a)
+	if kt, ok := a.Ulong(pkcs11.CKA_KEY_TYPE); ok && isKeyClass(cls) {
+		o.KeyType = keyTypeName(kt)
+	}
+	switch o.KeyType {
+	case KeyRSA:
+		o.Size = new(big.Int).SetBytes(a.Bytes(pkcs11.CKA_MODULUS)).BitLen()
+	case KeyEC, KeyEdwards:
+		o.Curve, o.Size = curveOf(a.Bytes(pkcs11.CKA_EC_PARAMS))
+	case KeyAES, KeyGeneric:
+		if n, ok := a.Ulong(pkcs11.CKA_VALUE_LEN); ok {
+			o.ValueLen, o.Size = int(n), int(n)*8
+		}
+	}
+	o.Fingerprint = staticFingerprint(cls, o.KeyType, a)
+	return o
+}
+
+func isKeyClass(cls uint) bool {
+	return cls == pkcs11.CKO_PRIVATE_KEY || cls == pkcs11.CKO_PUBLIC_KEY || cls == pkcs11.CKO_SECRET_KEY
+}
+
+// staticFingerprint hashes what identifies an object without using it:
+// public components for RSA keys and EC public keys, the value of
+// certificates and data objects. EC private keys take their public key's
+// fingerprint in linkPairs; secret keys get a check value from proof.go.
+func staticFingerprint(cls uint, kt string, a p11.Attrs) string {
+	switch {
+	case kt == KeyRSA && a.Has(pkcs11.CKA_MODULUS):
+		return rsaFingerprint(a.Bytes(pkcs11.CKA_MODULUS), a.Bytes(pkcs11.CKA_PUBLIC_EXPONENT))
+	case (kt == KeyEC || kt == KeyEdwards) && cls == pkcs11.CKO_PUBLIC_KEY:
+		return "sha256:" + hash16(rawECPoint(a.Bytes(pkcs11.CKA_EC_POINT)))
+	case cls == pkcs11.CKO_CERTIFICATE || cls == pkcs11.CKO_DATA:
+		return "sha256:" + hash16(a.Bytes(pkcs11.CKA_VALUE))
+	}
+	return ""
+}
+
+func rsaFingerprint(mod, exp []byte) string {
+	// Normalise through big.Int: modules may or may not send leading zeros.
+	m := new(big.Int).SetBytes(mod).Bytes()
+	e := new(big.Int).SetBytes(exp).Bytes()
+	return "sha256:" + hash16(append(append(m, 0), e...))
+}
+
+func hash16(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:16])
+}
+
+// linkPairs gives EC/Edwards private keys the fingerprint of the public key
+// with the same CKA_ID, and marks public keys that have a private key.
+func linkPairs(objs []*object) {
+	pubs := map[string]*object{}
+	privs := map[string]bool{}
+	for _, o := range objs {
+		switch o.Class {
+		case ClassPublicKey:
+			pubs[string(o.ID)] = o
+		case ClassPrivateKey:
+			privs[string(o.ID)] = true
+		}
+	}
+	for _, o := range objs {
+		switch o.Class {
+		case ClassPrivateKey:
+			if p := pubs[string(o.ID)]; p != nil && o.Fingerprint == "" && len(o.ID) > 0 {
+				o.Fingerprint = p.Fingerprint
+			}
+		case ClassPublicKey:
+			o.PublicOfPriv = len(o.ID) > 0 && privs[string(o.ID)]
+		}
+	}
+}
+
+// rawECPoint unwraps a DER OCTET STRING around an EC point (SoftHSMv2
+// returns 04 41 04||X||Y for P-256, 04 20 ... for Ed25519) and returns the
+// raw point; a raw point is returned unchanged (the Craton engine returns
+// raw points). The inner length must be a real point length, so a raw point
+// whose first coordinate byte happens to look like a DER length is never
+// mistaken for a wrapped one.
+func rawECPoint(b []byte) []byte {
+	if len(b) < 2 || b[0] != 0x04 {
+		return b
+	}
+	n, hdr := int(b[1]), 2
+	switch {
+	case b[1] == 0x81 && len(b) > 2:
+		n, hdr = int(b[2]), 3
+	case b[1] >= 0x80:
+		return b
+	}
+	if hdr+n != len(b) {
+		return b
+	}
+	inner := b[hdr:]
+	switch {
+	case len(inner) == 32 || len(inner) == 57: // Ed25519, Ed448
+		return inner
+	case inner[0] == 0x04 && (len(inner) == 65 || len(inner) == 97 || len(inner) == 133):
+		return inner
+	}
+	return b
+}
+
+// readSet lists the attributes read per class. CKA_VALUE is read only for
+// objects whose value is public (certificates, data objects).
+func readSet(cls uint) []uint {
+	common := []uint{pkcs11.CKA_LABEL, pkcs11.CKA_ID, pkcs11.CKA_TOKEN, pkcs11.CKA_PRIVATE,
+		pkcs11.CKA_MODIFIABLE, pkcs11.CKA_COPYABLE, pkcs11.CKA_DESTROYABLE, pkcs11.CKA_START_DATE, pkcs11.CKA_END_DATE}
+	key := []uint{pkcs11.CKA_KEY_TYPE, pkcs11.CKA_LOCAL, pkcs11.CKA_DERIVE, pkcs11.CKA_ALLOWED_MECHANISMS}
+	switch cls {
+	case pkcs11.CKO_PRIVATE_KEY:
+		return cat(common, key, []uint{pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_ALWAYS_SENSITIVE,
+			pkcs11.CKA_NEVER_EXTRACTABLE, pkcs11.CKA_SIGN, pkcs11.CKA_SIGN_RECOVER, pkcs11.CKA_DECRYPT,
+			pkcs11.CKA_UNWRAP, pkcs11.CKA_WRAP_WITH_TRUSTED, pkcs11.CKA_ALWAYS_AUTHENTICATE,
+			pkcs11.CKA_MODULUS, pkcs11.CKA_PUBLIC_EXPONENT, pkcs11.CKA_EC_PARAMS})
+	case pkcs11.CKO_PUBLIC_KEY:
+		return cat(common, key, []uint{pkcs11.CKA_VERIFY, pkcs11.CKA_VERIFY_RECOVER, pkcs11.CKA_ENCRYPT,
+			pkcs11.CKA_WRAP, pkcs11.CKA_MODULUS, pkcs11.CKA_PUBLIC_EXPONENT, pkcs11.CKA_EC_PARAMS, pkcs11.CKA_EC_POINT})
+	case pkcs11.CKO_SECRET_KEY:
+		return cat(common, key, []uint{pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_ALWAYS_SENSITIVE,
+			pkcs11.CKA_NEVER_EXTRACTABLE, pkcs11.CKA_ENCRYPT, pkcs11.CKA_DECRYPT, pkcs11.CKA_SIGN, pkcs11.CKA_VERIFY,
+			pkcs11.CKA_WRAP, pkcs11.CKA_UNWRAP, pkcs11.CKA_WRAP_WITH_TRUSTED, pkcs11.CKA_VALUE_LEN})
+	case pkcs11.CKO_CERTIFICATE:
+		return cat(common, []uint{pkcs11.CKA_CERTIFICATE_TYPE, pkcs11.CKA_VALUE, pkcs11.CKA_SUBJECT,
+			pkcs11.CKA_ISSUER, pkcs11.CKA_SERIAL_NUMBER})
+	case pkcs11.CKO_DATA:
+		return cat(common, []uint{pkcs11.CKA_VALUE, pkcs11.CKA_APPLICATION, pkcs11.CKA_OBJECT_ID})
+	}
+	return common
+}
+
+func cat(parts ...[]uint) []uint {
+	var out []uint
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}

@@ -1,0 +1,213 @@
+package wrapmove
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/craton-co/craton/ck"
+	"github.com/craton-co/craton/p11"
+	"github.com/miekg/pkcs11"
+)
+
+// wrapOne moves one private or secret key: reuse a proven copy already on
+// the target, else wrap, unwrap, complete the key pair and prove.
+func (m *mover) wrapOne(a Action, so *object, e *JournalEntry) (outcome, error) {
+	if st, done, err := m.reuseExisting(so, e, m.proveKey); done || err != nil {
+		return st, err
+	}
+	mech, err := m.wrapMechanism(a, so)
+	if err != nil {
+		return outcome{}, err
+	}
+	tr, err := m.transport()
+	if err != nil {
+		return outcome{}, err
+	}
+	wm := []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)} // no IV: SoftHSMv2 refuses any (facts §16)
+	blob, err := m.src.M.WrapKey(m.src.H, wm, tr.src, so.h)
+	if err != nil {
+		return outcome{}, p11.Wrap("C_WrapKey("+ck.MechName(mech)+") on the source", err)
+	}
+	before := m.snapshot(so.Class)
+	h, err := m.dst.M.UnwrapKey(m.dst.H, wm, tr.dst, blob, unwrapTemplate(so, m.caps, m.opts.Harden))
+	clear(blob)
+	if err != nil {
+		n := m.removeOrphans(so.Class, before)
+		return outcome{}, fmt.Errorf("%w (removed %d half-made object(s) from the target)", p11.Wrap("C_UnwrapKey on the target", err), n)
+	}
+	e.set(StateUnwrapped, "", "")
+	if m.opts.crashAfterUnwrap == so.Identity() {
+		return outcome{}, errSimulatedCrash
+	}
+	proof, created, err := m.proveKey(so, h)
+	if err != nil && !isUnprovable(err) {
+		destroyAll(m.dst, h, created)
+		return outcome{}, fmt.Errorf("proof failed, target copy destroyed: %w", err)
+	}
+	st := outcome{status: StatusMoved, proof: proof, detail: m.wrapDetail(mech)}
+	if isUnprovable(err) {
+		st.proof = err.Error()
+	}
+	return st, nil
+}
+
+func isUnprovable(err error) bool {
+	var u errUnprovable
+	return errors.As(err, &u)
+}
+
+func (m *mover) wrapDetail(mech uint) string {
+	d := ck.MechName(mech)
+	if m.opts.Harden {
+		d += "; hardened: CKA_EXTRACTABLE=false on the target"
+	}
+	return d + "; provenance reset by unwrap (CKA_LOCAL, ALWAYS_SENSITIVE, NEVER_EXTRACTABLE false)"
+}
+
+// wrapMechanism is the plan's mechanism, or a fresh choice for a skip
+// action whose object is no longer on the target.
+func (m *mover) wrapMechanism(a Action, so *object) (uint, error) {
+	if a.Mechanism != "" {
+		if mech, ok := ck.MechByName(a.Mechanism); ok {
+			return mech, nil
+		}
+	}
+	mech, why := chooseMechanism(so.SourceObject, m.caps)
+	if mech == 0 {
+		return 0, errors.New(why)
+	}
+	return mech, nil
+}
+
+// reuseExisting looks for copies of so already on the target (from an
+// earlier, interrupted run) and proves them. One proven copy is kept and
+// the action is done; unproven or duplicate copies that craton made are
+// destroyed; a copy that was there before craton and does not prove is a
+// conflict craton will not touch.
+func (m *mover) reuseExisting(so *object, e *JournalEntry, prove func(*object, pkcs11.ObjectHandle) (string, pkcs11.ObjectHandle, error)) (outcome, bool, error) {
+	hs, err := m.findTarget(so.Class, so.ID, so.Label)
+	if err != nil || len(hs) == 0 {
+		return outcome{}, false, err
+	}
+	var kept string
+	var conflict error
+	for _, h := range hs {
+		proof, created, perr := prove(so, h)
+		switch {
+		case (perr == nil || isUnprovable(perr)) && kept == "":
+			kept = proof
+			if perr != nil {
+				kept = perr.Error()
+			}
+		case e.Preexisting:
+			if perr != nil {
+				conflict = fmt.Errorf("the target already held a different object with this class, CKA_ID and label before the move; craton does not destroy it: %v", perr)
+			}
+		default:
+			destroyAll(m.dst, h, created) // ours: a duplicate, or a copy that does not prove
+		}
+	}
+	if kept != "" {
+		return outcome{status: StatusSkipped, proof: kept, detail: "already on the target; re-proven"}, true, nil
+	}
+	return outcome{}, conflict != nil, conflict
+}
+
+// proveKey proves a target key against its source. For a private key it
+// first makes sure the target has the public key (returned in created
+// when made here, so that a failed proof can remove it too).
+func (m *mover) proveKey(so *object, dh pkcs11.ObjectHandle) (string, pkcs11.ObjectHandle, error) {
+	if err := compareAttrs(m.src, so.h, m.dst, dh, compareSet(so, m.opts.Harden)); err != nil {
+		return "", 0, err
+	}
+	if so.Class == ClassSecretKey {
+		p, err := proveSecret(m.src, m.dst, so, dh)
+		return p, 0, err
+	}
+	srcPub, err := m.sourcePublic(so, dh)
+	if err != nil {
+		return "", 0, err
+	}
+	dstPub, created, err := m.targetPublic(so, srcPub)
+	if err != nil {
+		return "", 0, err
+	}
+	h := pairHandles{srcPriv: so.h, srcPub: srcPub.h, dstPriv: dh, dstPub: dstPub}
+	p, err := proveKeyPair(m.src, m.dst, so, h)
+	if err != nil && created != 0 {
+		destroyAll(m.dst, created)
+		created = 0
+	}
+	return p, created, err
+}
+
+// sourcePublic finds the source public key of a private key: same CKA_ID;
+// for RSA without one, a session object built from the private key's
+// modulus and exponent; for EC without one, the source EC public key that
+// verifies a signature of the target key (imported keys often carry
+// different IDs on their two halves).
+func (m *mover) sourcePublic(so *object, dh pkcs11.ObjectHandle) (*object, error) {
+	for _, o := range m.srcObjs {
+		if o.Class == ClassPublicKey && len(so.ID) > 0 && string(o.ID) == string(so.ID) {
+			return o, nil
+		}
+	}
+	if so.KeyType == KeyRSA {
+		t := publicFromPrivate(so, nil)
+		for i, a := range t {
+			if a.Type == pkcs11.CKA_TOKEN {
+				t[i] = pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false) // session object: the source stays unchanged
+			}
+		}
+		h, err := m.src.M.CreateObject(m.src.H, t)
+		if err != nil {
+			return nil, p11.Wrap("C_CreateObject(session public key on the source)", err)
+		}
+		pub := &object{h: h, attrs: so.attrs, SourceObject: so.SourceObject}
+		pub.Class = ClassPublicKey
+		m.srcObjs = append(m.srcObjs, pub)
+		return pub, nil
+	}
+	return m.publicBySignature(so, dh)
+}
+
+func (m *mover) publicBySignature(so *object, dh pkcs11.ObjectHandle) (*object, error) {
+	mech, data, ok := signMech(so.KeyType)
+	if !ok || !hasUsage(so.Usage, "sign") {
+		return nil, errUnprovable{why: "no public key with the same CKA_ID on the source, and the key cannot sign"}
+	}
+	sig, err := signOnce(m.dst, dh, mech, data)
+	if err != nil {
+		return nil, fmt.Errorf("sign on the target: %w", err)
+	}
+	params := string(so.attrs.Bytes(pkcs11.CKA_EC_PARAMS))
+	for _, o := range m.srcObjs {
+		if o.Class != ClassPublicKey || o.KeyType != so.KeyType || string(o.attrs.Bytes(pkcs11.CKA_EC_PARAMS)) != params {
+			continue
+		}
+		if verifyOnce(m.src, o.h, mech, data, sig) == nil {
+			return o, nil
+		}
+	}
+	return nil, fmt.Errorf("no source public key verifies the target key's signature: cannot prove it")
+}
+
+// targetPublic finds the target's public key with the private key's
+// CKA_ID, or creates one from the source public components.
+func (m *mover) targetPublic(so, srcPub *object) (pkcs11.ObjectHandle, pkcs11.ObjectHandle, error) {
+	cls, _ := classValue(ClassPublicKey)
+	if len(so.ID) > 0 {
+		hs, err := m.dst.FindAll([]*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, cls), pkcs11.NewAttribute(pkcs11.CKA_ID, so.ID)})
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(hs) > 0 {
+			return hs[0], 0, nil
+		}
+	}
+	h, err := m.dst.M.CreateObject(m.dst.H, publicFromPrivate(so, srcPub))
+	if err != nil {
+		return 0, 0, p11.Wrap("C_CreateObject(public key for "+so.Label+" on the target)", err)
+	}
+	return h, h, nil
+}
