@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/miekg/pkcs11"
+)
+
+// The two-call length idiom: a caller asks for the output length (NULL
+// buffer) or passes a buffer that is too small, then calls again with a
+// big enough buffer, and the operation must still be active. The engine's
+// operations are single-shot (a second C_Sign after the first would find
+// no operation), and running an operation twice would also consume a GCM
+// or ECDSA nonce twice. So the C layer runs the real operation on the first
+// call, keeps its output per session until the caller fetches it, and
+// hands it out on the second call with the same input. A different input,
+// a new *Init of the same kind, closing the session or C_Finalize drops it.
+
+type opKind int
+
+const (
+	opEncrypt opKind = iota
+	opEncryptUpdate
+	opEncryptFinal
+	opDecrypt
+	opDecryptUpdate
+	opDecryptFinal
+	opDigest
+	opDigestFinal
+	opSign
+	opSignFinal
+	opWrap
+	opOperationState
+)
+
+// opFamilies: the kinds an *Init of the first kind invalidates.
+var (
+	famEncrypt = []opKind{opEncrypt, opEncryptUpdate, opEncryptFinal}
+	famDecrypt = []opKind{opDecrypt, opDecryptUpdate, opDecryptFinal}
+	famDigest  = []opKind{opDigest, opDigestFinal}
+	famSign    = []opKind{opSign, opSignFinal}
+)
+
+type pendKey struct {
+	sh pkcs11.SessionHandle
+	op opKind
+}
+
+type pendVal struct {
+	in, out []byte
+}
+
+type pendingOutputs struct {
+	mu sync.Mutex
+	m  map[pendKey]pendVal
+}
+
+var pend = pendingOutputs{m: map[pendKey]pendVal{}}
+
+func wipe(b []byte) { clear(b) }
+
+// take returns the kept output for (sh, op) if its input equals in; a kept
+// output for a different input is dropped.
+func (p *pendingOutputs) take(sh pkcs11.SessionHandle, op opKind, in []byte) ([]byte, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := pendKey{sh, op}
+	v, ok := p.m[k]
+	if !ok {
+		return nil, false
+	}
+	if !bytes.Equal(v.in, in) {
+		delete(p.m, k)
+		wipe(v.out)
+		return nil, false
+	}
+	return v.out, true
+}
+
+func (p *pendingOutputs) keep(sh pkcs11.SessionHandle, op opKind, in, out []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.m[pendKey{sh, op}] = pendVal{in: bytes.Clone(in), out: out}
+}
+
+// drop forgets (sh, op) for each op; with no ops, everything of sh.
+func (p *pendingOutputs) drop(sh pkcs11.SessionHandle, ops ...opKind) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) == 0 {
+		return
+	}
+	if len(ops) == 0 {
+		for k, v := range p.m {
+			if k.sh == sh {
+				wipe(v.out)
+				delete(p.m, k)
+			}
+		}
+		return
+	}
+	for _, op := range ops {
+		k := pendKey{sh, op}
+		if v, ok := p.m[k]; ok {
+			wipe(v.out)
+			delete(p.m, k)
+		}
+	}
+}
+
+// prune drops the outputs of sessions for which alive reports false.
+func (p *pendingOutputs) prune(alive func(pkcs11.SessionHandle) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, v := range p.m {
+		if !alive(k.sh) {
+			wipe(v.out)
+			delete(p.m, k)
+		}
+	}
+}
+
+func (p *pendingOutputs) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, v := range p.m {
+		wipe(v.out)
+		delete(p.m, k)
+	}
+}
