@@ -17,11 +17,11 @@ var (
 
 // curve describes a supported Weierstrass curve.
 type curve struct {
-	oid   []byte
-	ec    elliptic.Curve
-	ecdh  ecdh.Curve
-	size  int // field/scalar size in bytes
-	bits  uint
+	oid  []byte
+	ec   elliptic.Curve
+	ecdh ecdh.Curve
+	size int // field/scalar size in bytes
+	bits uint
 }
 
 var (
