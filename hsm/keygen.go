@@ -228,7 +228,7 @@ func (c *Ctx) generateKeyPair(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, pub
 	if err != nil {
 		return 0, 0, err
 	}
-	privAttrs, err := newKeyAttrs(opGenerate, privTm, pkcs11.CKO_PRIVATE_KEY, kt, isSO, mech.KeyAttrs(k))
+	privAttrs, err := newKeyAttrs(opGenerate, privTm, pkcs11.CKO_PRIVATE_KEY, kt, isSO, keyMaterial(k))
 	if err != nil {
 		return 0, 0, err
 	}

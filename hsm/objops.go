@@ -143,6 +143,10 @@ func checkChange(cur, tm attrMap, copy, isSO bool) error {
 			return errAttrReadOnly
 		case !allowed[t]:
 			return errAttrTypeInvalid
+		case flags&(fMaterial|fSecret) != 0:
+			// Never a no-op, even when equal: success would confirm a
+			// guessed secret value.
+			return errAttrReadOnly
 		case bytes.Equal(cur[t], v):
 			continue
 		case flags&fSOOnly != 0:

@@ -283,8 +283,21 @@ func finishAsymmetric(m attrMap) error {
 	if err != nil {
 		return asRV(err)
 	}
-	fillFromKey(m, mech.KeyAttrs(k))
+	fillFromKey(m, keyMaterial(k))
 	return nil
+}
+
+// keyMaterial is everything mech can say about k's attributes: for private
+// keys the public components too (EC point), filtered later by class.
+func keyMaterial(k *mech.Key) map[uint][]byte {
+	m := map[uint][]byte{}
+	for t, v := range mech.PublicAttrs(k) {
+		m[t] = v
+	}
+	for t, v := range mech.KeyAttrs(k) {
+		m[t] = v
+	}
+	return m
 }
 
 // fillFromKey copies attributes derived from key material into m where m

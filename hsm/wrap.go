@@ -102,7 +102,7 @@ func (c *Ctx) unwrapKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, unwrappin
 	if err != nil {
 		return 0, asRV(err)
 	}
-	material := mech.KeyAttrs(k)
+	material := keyMaterial(k)
 	if class == pkcs11.CKO_SECRET_KEY {
 		material = secretMaterial(k)
 	}
