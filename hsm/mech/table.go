@@ -1,6 +1,7 @@
 package mech
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/craton-co/craton/ck"
@@ -88,7 +89,7 @@ var table = func() []Info {
 		hmac(pkcs11.CKM_SHA512_HMAC, true),
 		hmac(pkcs11.CKM_SHA512_HMAC_GENERAL, true),
 	}
-	slices.SortFunc(t, func(a, b Info) int { return int(a.Type) - int(b.Type) })
+	slices.SortFunc(t, func(a, b Info) int { return cmp.Compare(a.Type, b.Type) })
 	return t
 }()
 
@@ -98,7 +99,7 @@ func Mechanisms() []Info { return slices.Clone(table) }
 
 // Lookup returns the Info of mechanism t.
 func Lookup(t uint) (Info, bool) {
-	i, ok := slices.BinarySearchFunc(table, t, func(e Info, t uint) int { return int(e.Type) - int(t) })
+	i, ok := slices.BinarySearchFunc(table, t, func(e Info, t uint) int { return cmp.Compare(e.Type, t) })
 	if !ok {
 		return Info{}, false
 	}
