@@ -24,9 +24,9 @@
 //     ParseECDH1Params) and copied during the Init/Wrap/Derive call, so the
 //     shim must call while the caller's C_*Init is in progress, which is
 //     the PKCS#11 contract anyway. Layouts assume a CK_ULONG as wide as a
-//     pointer (Linux, macOS; not Windows' packed 32-bit CK_ULONG). Without
-//     cgo the pointers cannot be followed and such parameters must have
-//     empty data members. Flat structures (CK_RSA_PKCS_PSS_PARAMS 24 bytes,
+//     pointer (Linux, macOS; not Windows' packed 32-bit CK_ULONG). The
+//     pointers are followed in C (cgo, which miekg/pkcs11 requires anyway),
+//     NULL is refused when the length is not 0. Flat structures (CK_RSA_PKCS_PSS_PARAMS 24 bytes,
 //     CK_AES_CTR_PARAMS 24, CK_MAC_GENERAL_PARAMS 8, IVs) are read directly.
 //  3. Decoded Go values (GCMParams, OAEPParams, PSSParams, CTRParams,
 //     ECDH1Params) wrapped by NewMechanism into form 1 or 2.
