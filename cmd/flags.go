@@ -51,6 +51,12 @@ func (o *OutputFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&o.Out, "out", "", "write the report to this file instead of stdout")
 }
 
+// check validates --output before any work is done.
+func (o *OutputFlags) check(ios *iostreams.IOStreams) error {
+	_, err := report.ParseFormat(o.Format, ios.IsStdoutTTY() && o.Out == "")
+	return err
+}
+
 // open resolves the format and the destination. close must be called; it
 // reports a failed write of the file.
 func (o *OutputFlags) open(ios *iostreams.IOStreams) (report.Format, io.Writer, func() error, error) {

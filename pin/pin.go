@@ -42,7 +42,7 @@ func (s Source) Read(p Prompter, prompt io.Writer) (string, error) {
 	case p != nil && p.IsStdinTTY():
 		return s.fromPrompt(p, prompt)
 	}
-	return "", errs.Usage(fmt.Sprintf("no %s source", s.Role),
+	return "", errs.Usage(fmt.Sprintf("no source for the %s", s.Role),
 		fmt.Sprintf("pass %s FILE or %s NAME (PINs are never taken on the command line; a prompt needs a terminal)", s.FileFlag, s.EnvFlag))
 }
 

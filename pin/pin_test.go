@@ -86,7 +86,7 @@ func TestNoTTYNoSource(t *testing.T) {
 	if err == nil || errs.KindOf(err) != errs.KindUsage {
 		t.Fatalf("err = %v, want usage error", err)
 	}
-	for _, part := range []string{"no user PIN source", "--pin-file", "--pin-env"} {
+	for _, part := range []string{"no source for the user PIN", "--pin-file", "--pin-env"} {
 		if !strings.Contains(err.Error(), part) {
 			t.Errorf("error %q lacks %q", err, part)
 		}

@@ -15,12 +15,16 @@ type column struct {
 }
 
 // columnsOf returns the columns of struct type t, in field order. A field
-// tagged `col:"name"` is a column; untagged and `col:"-"` fields are not.
+// tagged `col:"name"` (or, lacking that, `csv:"name"`) is a column;
+// untagged and "-" fields are not.
 func columnsOf(t reflect.Type) []column {
 	var cols []column
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		tag := f.Tag.Get("col")
+		tag, ok := f.Tag.Lookup("col")
+		if !ok {
+			tag = f.Tag.Get("csv") // records that define a CSV file name their columns once
+		}
 		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
 			for _, c := range columnsOf(f.Type) {
 				c.index = append([]int{i}, c.index...)

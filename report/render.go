@@ -23,6 +23,12 @@ type Report struct {
 	// Markdown, when set, replaces the default Markdown table (e.g. a
 	// checklist or a runbook).
 	Markdown func(io.Writer) error
+	// CSV, when set, replaces the default CSV (a documented file format
+	// with its own reader, such as the inventory).
+	CSV func(io.Writer) error
+	// TableColumns, when set, limits the terminal table to these columns;
+	// CSV, JSON and YAML always carry every field.
+	TableColumns []string
 }
 
 // Render writes r to w in format f.
@@ -38,6 +44,9 @@ func Render(w io.Writer, f Format, r Report) error {
 		}
 		return renderMarkdown(w, r)
 	}
+	if f == CSV && r.CSV != nil {
+		return r.CSV(w)
+	}
 	header, rows, err := rowsOf(r.Rows)
 	if err != nil {
 		return err
@@ -45,7 +54,35 @@ func Render(w io.Writer, f Format, r Report) error {
 	if f == CSV {
 		return WriteCSV(w, header, rows)
 	}
+	header, rows = project(header, rows, r.TableColumns)
 	return renderTable(w, r.Title, header, rows)
+}
+
+// project keeps only the named columns, in the order named.
+func project(header []string, rows [][]string, keep []string) ([]string, [][]string) {
+	if len(keep) == 0 {
+		return header, rows
+	}
+	idx := make([]int, 0, len(keep))
+	for _, k := range keep {
+		for i, h := range header {
+			if h == k {
+				idx = append(idx, i)
+			}
+		}
+	}
+	pick := func(cells []string) []string {
+		out := make([]string, len(idx))
+		for j, i := range idx {
+			out[j] = cells[i]
+		}
+		return out
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = pick(r)
+	}
+	return pick(header), out
 }
 
 func (r Report) doc() any {

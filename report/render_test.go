@@ -97,3 +97,36 @@ func TestRowsMustBeStructSlice(t *testing.T) {
 		t.Error("non-slice accepted")
 	}
 }
+
+func TestTableColumnsAndCSVOverride(t *testing.T) {
+	var buf bytes.Buffer
+	rep := Report{Rows: fixture(), TableColumns: []string{"id", "label"},
+		CSV: func(w io.Writer) error { _, err := io.WriteString(w, "own,csv\n"); return err }}
+	if err := Render(&buf, Table, rep); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if !strings.HasPrefix(strings.TrimSpace(lines[0]), "ID") || strings.Contains(lines[0], "BITS") {
+		t.Fatalf("table columns not projected: %q", lines[0])
+	}
+	buf.Reset()
+	if err := Render(&buf, CSV, rep); err != nil || buf.String() != "own,csv\n" {
+		t.Fatalf("CSV override not used: %q %v", buf.String(), err)
+	}
+}
+
+type csvTagged struct {
+	A string `csv:"a"`
+	B string `csv:"-"`
+	C int    `csv:"c"`
+}
+
+func TestCSVTagFallback(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Render(&buf, CSV, Report{Rows: []csvTagged{{"x", "hidden", 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "a,c\nx,3\n" {
+		t.Fatalf("got %q", buf.String())
+	}
+}
