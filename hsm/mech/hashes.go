@@ -41,7 +41,7 @@ var kdfHashes = map[uint]crypto.Hash{
 	pkcs11.CKD_SHA512_KDF: crypto.SHA512,
 }
 
-// pssHash reports the hash and MGF pair the PSS/OAEP parameters name.
+// paramHashes returns the hash and MGF1 hash the PSS/OAEP parameters name.
 // Go's crypto/rsa ties PSS's MGF1 hash to the message hash, so a mixed pair
 // is refused for PSS by the caller.
 func paramHashes(hashAlg, mgf uint) (h, mgfH crypto.Hash, err error) {

@@ -96,7 +96,7 @@ func parsePKCS8(b []byte, keyType uint) (*Key, error) {
 	return k, nil
 }
 
-// privateKeyTypes are the key types Unwrap builds from PKCS#8.
+// isPrivateType reports the key types Unwrap builds from PKCS#8.
 func isPrivateType(t uint) bool {
 	return t == pkcs11.CKK_RSA || t == pkcs11.CKK_EC || t == ck.CKK_EC_EDWARDS
 }
