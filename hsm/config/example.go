@@ -82,10 +82,10 @@ func Marshal(c Config) ([]byte, error) {
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(c); err != nil {
-		return nil, &errs.Error{Kind: errs.KindInternal, Op: "config", Msg: "cannot render the configuration", Err: err}
+		return nil, &errs.Error{Kind: errs.KindInternal, Op: "config", Msg: "cannot render the configuration: " + err.Error(), Err: err}
 	}
 	if err := enc.Close(); err != nil {
-		return nil, &errs.Error{Kind: errs.KindInternal, Op: "config", Msg: "cannot render the configuration", Err: err}
+		return nil, &errs.Error{Kind: errs.KindInternal, Op: "config", Msg: "cannot render the configuration: " + err.Error(), Err: err}
 	}
 	return buf.Bytes(), nil
 }

@@ -106,7 +106,7 @@ func findFile(path string) (string, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return "", nil
 	default:
-		return "", &errs.Error{Kind: errs.KindInput, Op: DefaultFile, Msg: "cannot check the configuration file", Err: err,
+		return "", &errs.Error{Kind: errs.KindInput, Op: DefaultFile, Msg: "cannot check the configuration file: " + err.Error(), Err: err,
 			Hint: "fix the working directory's permissions, or name the file with " + EnvConfig}
 	}
 }
@@ -115,6 +115,9 @@ func findFile(path string) (string, error) {
 // a regular file, not writable by group or others.
 func checkFile(path string) error {
 	fail := func(msg, hint string, err error) error {
+		if err != nil && !strings.Contains(msg, err.Error()) && !errors.Is(err, fs.ErrNotExist) {
+			msg += ": " + err.Error()
+		}
 		return &errs.Error{Kind: errs.KindInput, Op: path, Msg: msg, Hint: hint, Err: err}
 	}
 	if v := checkPath("configuration file path", path); v != nil {
@@ -125,7 +128,7 @@ func checkFile(path string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return fail("configuration file does not exist", "create it (docs show a full example), or unset "+EnvConfig+" to use the defaults", err)
 	case err != nil:
-		return fail("cannot read the configuration file: "+err.Error(), "check its permissions", err)
+		return fail("cannot read the configuration file", "check its permissions", err)
 	case !fi.Mode().IsRegular():
 		return fail("is not a regular file ("+fi.Mode().Type().String()+")", "point to a regular file", nil)
 	case runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0:
@@ -145,7 +148,7 @@ func loadFile(path string) (Config, map[string]int, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, nil, &errs.Error{Kind: errs.KindInput, Op: path, Msg: "cannot read the configuration file", Hint: "check its permissions", Err: err}
+		return Config{}, nil, &errs.Error{Kind: errs.KindInput, Op: path, Msg: "cannot read the configuration file: " + err.Error(), Hint: "check its permissions", Err: err}
 	}
 	cfg, lines, err := parse(path, data)
 	if err != nil {
@@ -153,7 +156,7 @@ func loadFile(path string) (Config, map[string]int, error) {
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
-		return Config{}, nil, &errs.Error{Kind: errs.KindInput, Op: path, Msg: "cannot resolve the configuration file's directory", Hint: "run from an existing directory", Err: err}
+		return Config{}, nil, &errs.Error{Kind: errs.KindInput, Op: path, Msg: "cannot resolve the configuration file's directory: " + err.Error(), Hint: "run from an existing directory", Err: err}
 	}
 	for _, p := range []struct {
 		field string
