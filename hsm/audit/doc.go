@@ -8,7 +8,7 @@
 //
 //	{"format_version":0,"timestamp":1700000000000000001,"session_handle":7,
 //	 "operation":{"Sign":{"mechanism":64,"fips_approved":true}},
-//	 "key_id":null,"result":{"Failure":160},"previous_hash":[0,0,...,0]}
+//	 "key_id":null,"result":{"Failure":257},"previous_hash":[0,0,...,0]}
 //
 // timestamp is Unix nanoseconds, strictly increasing; session_handle is 0
 // for system events; operation uses serde's external tagging (unit variants
@@ -23,8 +23,11 @@
 // # Differences from Craton
 //
 // Durability (reference "How our engine should differ" 11): Append writes
-// the line and fsyncs it before it returns, and returns every failure;
-// Craton queues events to a background thread and ignores errors.
+// the line and fsyncs it (fdatasync on Linux) before it returns, and
+// returns every failure; Craton queues events to a background thread and
+// ignores errors. Concurrent Appends share a write and a sync (group
+// commit), so throughput grows with concurrency while each caller still
+// waits for its own line to be durable.
 //
 // POST results (item 10): the engine records one SelfTest{num,name,passed}
 // entry per power-on self-test and one POST{passed,failed_count} entry for
@@ -42,8 +45,11 @@
 // change to it, or the removal of whole lines from the end, leaves a valid
 // chain. Open maintains <log>.head (entry count and chain value, see
 // head.go) and Verify checks it when present. Rotation (Craton renames the
-// file at 100 MiB) is not implemented: the file grows until the operator
-// moves it, with its .head, aside.
+// file at 100 MiB and continues the chain in a new file) is not
+// implemented: the file grows until the operator moves it, with its .head,
+// aside, after which Open starts a new chain from the zero hash. A rotated
+// Craton file other than the first continues its predecessor's chain, so
+// Verify reports its line 1 as EntriesMissing.
 //
 // The chain has no key (as in Craton's v0): anyone who can write the file
 // can rebuild it. It detects accidents and naive edits, not a determined

@@ -14,7 +14,7 @@ import (
 // default depends on the machine (see DefaultStoragePath).
 const Example = `# craton_hsm.yaml — configuration of craton's embedded Craton HSM engine.
 #
-# Found as: the --config path, else $CRATON_HSM_CONFIG, else ./craton_hsm.yaml,
+# Found as: an explicit path, else $CRATON_HSM_CONFIG, else ./craton_hsm.yaml,
 # else built-in defaults. Every key is optional; a missing key keeps the
 # default shown here. An unknown or misspelt key is an error.
 # The file must not be a symbolic link or writable by group or others.

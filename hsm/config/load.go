@@ -47,14 +47,14 @@ func Load(path string) (Config, string, error) {
 	if err != nil {
 		return Config{}, "", err
 	}
-	src, err := findFile(path)
+	src, fromEnv, err := findFile(path)
 	if err != nil {
 		return Config{}, "", err
 	}
 	cfg, lines := Default(), map[string]int(nil)
 	source := SourceDefaults
 	if src != "" {
-		if cfg, lines, err = loadFile(src); err != nil {
+		if cfg, lines, err = loadFile(src, fromEnv); err != nil {
 			return Config{}, "", err
 		}
 		source = src
@@ -92,28 +92,29 @@ func fipsFromEnv() (bool, error) {
 	}
 }
 
-// findFile returns the file to read, or "" for none.
-func findFile(path string) (string, error) {
+// findFile returns the file to read, or "" for none, and whether it came
+// from $CRATON_HSM_CONFIG.
+func findFile(path string) (string, bool, error) {
 	if path != "" {
-		return path, nil
+		return path, false, nil
 	}
 	if env := os.Getenv(EnvConfig); env != "" {
-		return env, nil
+		return env, true, nil
 	}
 	switch _, err := os.Lstat(DefaultFile); {
 	case err == nil:
-		return DefaultFile, nil
+		return DefaultFile, false, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return "", nil
+		return "", false, nil
 	default:
-		return "", &errs.Error{Kind: errs.KindInput, Op: DefaultFile, Msg: "cannot check the configuration file: " + err.Error(), Err: err,
+		return "", false, &errs.Error{Kind: errs.KindInput, Op: DefaultFile, Msg: "cannot check the configuration file: " + err.Error(), Err: err,
 			Hint: "fix the working directory's permissions, or name the file with " + EnvConfig}
 	}
 }
 
 // checkFile applies the file rules: path syntax, no symbolic link anywhere,
 // a regular file, not writable by group or others.
-func checkFile(path string) error {
+func checkFile(path string, fromEnv bool) error {
 	fail := func(msg, hint string, err error) error {
 		if err != nil && !strings.Contains(msg, err.Error()) && !errors.Is(err, fs.ErrNotExist) {
 			msg += ": " + err.Error()
@@ -126,7 +127,11 @@ func checkFile(path string) error {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fail("configuration file does not exist", "create it (docs show a full example), or unset "+EnvConfig+" to use the defaults", err)
+		hint := "create it (docs show a full example), or name another file"
+		if fromEnv {
+			hint = "create it (docs show a full example), or unset " + EnvConfig + " to use ./" + DefaultFile + " or the defaults"
+		}
+		return fail("configuration file does not exist", hint, err)
 	case err != nil:
 		return fail("cannot read the configuration file", "check its permissions", err)
 	case !fi.Mode().IsRegular():
@@ -142,8 +147,8 @@ func checkFile(path string) error {
 
 // loadFile reads, parses and path-resolves one file. lines maps each dotted
 // key found in the file to its line, for validation messages.
-func loadFile(path string) (Config, map[string]int, error) {
-	if err := checkFile(path); err != nil {
+func loadFile(path string, fromEnv bool) (Config, map[string]int, error) {
+	if err := checkFile(path, fromEnv); err != nil {
 		return Config{}, nil, err
 	}
 	data, err := os.ReadFile(path)
