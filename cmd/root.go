@@ -31,7 +31,7 @@ Exit codes are listed in docs/exit-codes.md.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return errs.Usage(err.Error(), fmt.Sprintf("see '%s --help'", c.CommandPath()))
 	})
-	root.AddCommand(newVersionCmd(io, nil), newMigrateCmd(io))
+	root.AddCommand(newVersionCmd(io, nil), newMigrateCmd(io), newTokenCmd(io), newSelftestCmd(io), newAuditCmd(io))
 	return root
 }
 
