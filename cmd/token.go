@@ -289,4 +289,3 @@ func tokenObjectsRun(opts *TokenObjectsOptions) error {
 	rep.TableColumns = []string{"label", "id", "class", "size", "extractable", "sensitive", "private", "fingerprint", "check_value"}
 	return opts.Output.render(opts.IO, rep)
 }
-
