@@ -30,6 +30,7 @@ type Ctx struct {
 	tokens      []*token
 	sessions    map[pkcs11.SessionHandle]*session
 	objects     map[pkcs11.ObjectHandle]*object
+	index       attrIndex
 	reserved    map[uint32]bool // handles of persisted objects not loaded yet
 	objHandles  *handleAlloc
 	sessHandles *handleAlloc
@@ -116,6 +117,7 @@ func (c *Ctx) resetLocked() {
 	c.st, c.audit, c.results, c.problems, c.tokens, c.tempDir = nil, nopAudit{}, nil, nil, nil, ""
 	c.sessions = map[pkcs11.SessionHandle]*session{}
 	c.objects = map[pkcs11.ObjectHandle]*object{}
+	c.index = attrIndex{}
 	c.reserved = map[uint32]bool{}
 	c.objHandles = newHandleAlloc(func(h uint32) bool {
 		return c.reserved[h] || c.objects[pkcs11.ObjectHandle(h)] != nil

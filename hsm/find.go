@@ -8,7 +8,8 @@ import (
 )
 
 // Find keeps every visible object's decrypted attributes in memory
-// (Ctx.objects), so a search is a scan of maps, never a decryption.
+// (Ctx.objects), so a search is a scan of maps, never a decryption; a
+// template naming CKA_LABEL or CKA_ID starts from the attribute index.
 
 // FindObjectsInit starts a search. Only objects the session may see match:
 // private objects only while the user is logged in. Matching is exact on
@@ -32,9 +33,18 @@ func (c *Ctx) match(s *session, temp []*pkcs11.Attribute) []pkcs11.ObjectHandle 
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var hits []*object
-	for _, o := range c.objects {
+	consider := func(o *object) {
 		if o.visibleTo(s) && matches(o.attrs, temp) {
 			hits = append(hits, o)
+		}
+	}
+	if cands, ok := c.index.candidates(temp); ok {
+		for o := range cands {
+			consider(o)
+		}
+	} else {
+		for _, o := range c.objects {
+			consider(o)
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].seq < hits[j].seq })

@@ -178,7 +178,7 @@ func (c *Ctx) removeLocked(o *object) {
 	if o.isToken() {
 		c.st.DeleteObject(o.slot, uint64(o.h))
 	}
-	delete(c.objects, o.h)
+	c.forgetLocked(o)
 }
 
 // GenerateKeyPair generates a key pair; the public object gets the public

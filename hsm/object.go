@@ -21,13 +21,16 @@ type object struct {
 	owner pkcs11.SessionHandle // creating session of a session object; 0 for token objects
 	seq   uint64               // creation order
 	attrs attrMap
+	// private caches CKA_PRIVATE (which never changes on an object): the
+	// visibility check of every find touches it.
+	private bool
 
 	key    atomic.Pointer[mech.Key] // parsed key material, cached on first use
 	nonces *nonceState              // AES-GCM nonce counter, for secret keys
 }
 
 func (o *object) isToken() bool   { return o.owner == 0 }
-func (o *object) isPrivate() bool { return o.attrs.bool(pkcs11.CKA_PRIVATE) }
+func (o *object) isPrivate() bool { return o.private }
 func (o *object) class() uint     { return o.attrs.ulong(pkcs11.CKA_CLASS) }
 func (o *object) keyType() uint   { return o.attrs.ulong(pkcs11.CKA_KEY_TYPE) }
 
@@ -136,8 +139,16 @@ func (c *Ctx) persistLocked(o *object, attrs attrMap) error {
 func (c *Ctx) addLocked(o *object) {
 	c.seq++
 	o.seq = c.seq
+	o.private = o.attrs.bool(pkcs11.CKA_PRIVATE)
 	delete(c.reserved, uint32(o.h))
 	c.objects[o.h] = o
+	c.index.add(o)
+}
+
+// forgetLocked removes an object from memory (not from the store).
+func (c *Ctx) forgetLocked(o *object) {
+	c.index.remove(o)
+	delete(c.objects, o.h)
 }
 
 // loadObjectsLocked decrypts and publishes the records of t sealed with
@@ -188,7 +199,7 @@ func (c *Ctx) problem(err error) {
 func (c *Ctx) unloadPrivateLocked(slot uint) {
 	for h, o := range c.objects {
 		if o.slot == slot && o.isToken() && o.isPrivate() {
-			delete(c.objects, h)
+			c.forgetLocked(o)
 			c.reserved[uint32(h)] = true
 		}
 	}
@@ -196,9 +207,9 @@ func (c *Ctx) unloadPrivateLocked(slot uint) {
 
 // dropSlotObjectsLocked forgets every object of slot (C_InitToken).
 func (c *Ctx) dropSlotObjectsLocked(slot uint) {
-	for h, o := range c.objects {
+	for _, o := range c.objects {
 		if o.slot == slot {
-			delete(c.objects, h)
+			c.forgetLocked(o)
 		}
 	}
 }

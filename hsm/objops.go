@@ -191,7 +191,7 @@ func (c *Ctx) destroyLocked(sh pkcs11.SessionHandle, oh pkcs11.ObjectHandle) err
 			return errGeneral
 		}
 	}
-	delete(c.objects, oh)
+	c.forgetLocked(o)
 	return nil
 }
 
@@ -307,6 +307,8 @@ func (c *Ctx) SetAttributeValue(sh pkcs11.SessionHandle, oh pkcs11.ObjectHandle,
 	if err := c.persistLocked(o, m); err != nil {
 		return err
 	}
+	c.index.remove(o)
 	o.attrs = m
+	c.index.add(o)
 	return nil
 }

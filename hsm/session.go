@@ -114,9 +114,9 @@ func (c *Ctx) CloseSession(sh pkcs11.SessionHandle) error {
 
 func (c *Ctx) closeSessionLocked(s *session) {
 	delete(c.sessions, s.h)
-	for h, o := range c.objects {
+	for _, o := range c.objects {
 		if o.owner == s.h {
-			delete(c.objects, h)
+			c.forgetLocked(o)
 		}
 	}
 	if all, _ := c.sessionCounts(s.slot); all == 0 && s.tok.login != userNone {
