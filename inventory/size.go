@@ -145,3 +145,7 @@ func trimPoint(point []byte, c curve) []byte {
 	}
 	return point
 }
+
+// SetSize sets r.Size and the fields derived from it (Bits, Bytes), for
+// code that builds records by hand.
+func SetSize(r *Record, size string) { setSize(r, size) }
