@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/craton-co/craton/internal/iostreams"
 	"github.com/craton-co/craton/inventory"
@@ -74,5 +75,6 @@ func inventoryReport(inv *inventory.Inventory) report.Report {
 		Rows:         inv.Records,
 		Data:         inv,
 		TableColumns: []string{"label", "id", "class", "size", "extractable", "sensitive", "disposition", "reason"},
+		CSV:          func(w io.Writer) error { return inventory.WriteCSV(w, inv) },
 	}
 }
