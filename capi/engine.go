@@ -82,6 +82,7 @@ func initialize(forkedChild bool) uint {
 		reportOnce("libcraton_hsm: no engine compiled into this library")
 		return pkcs11.CKR_GENERAL_ERROR
 	}
+	syncEnv()
 	be, err := newBackend()
 	if err == nil {
 		err = be.Initialize()

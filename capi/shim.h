@@ -51,6 +51,10 @@ void craton_fill_session_info(CK_SESSION_INFO_PTR p, CK_SLOT_ID slot,
 void craton_fill_mechanism_info(CK_MECHANISM_INFO_PTR p, CK_ULONG min,
 	CK_ULONG max, CK_FLAGS flags);
 
+/* The process environment as C sees it now (setenv after start included;
+ * the Go runtime's copy is the one from load time). */
+extern char **environ;
+
 /* Test hook: the pid recorded when the library was loaded. */
 pid_t craton_loaded_pid(void);
 
