@@ -1,20 +1,20 @@
 package hsm
 
 import (
+	"github.com/craton-co/craton/hsm/audit"
 	"github.com/miekg/pkcs11"
 )
 
 // auditEvent is one audited call, independent of the audit package's
 // encoding so that the engine's call sites stay small.
 type auditEvent struct {
-	Op        string // "Login", "Sign", "POST", ...
+	Op        string // "Login", "Sign", "SelfTest", "POST", ...
 	Session   pkcs11.SessionHandle
 	Slot      uint
 	UserType  uint
 	Mechanism uint
-	HasMech   bool
 	FIPS      bool
-	Length    int
+	Length    int // GenerateRandom length, generated key length, POST failed count
 	Object    pkcs11.ObjectHandle
 	TestNum   int
 	TestName  string
@@ -22,7 +22,7 @@ type auditEvent struct {
 	RV        uint // CKR_OK on success
 }
 
-// auditSink writes events durably (Append returns after fsync) and is safe
+// auditSink writes events durably (append returns after fsync) and is safe
 // for concurrent use.
 type auditSink interface {
 	append(ev auditEvent) error
@@ -34,6 +34,68 @@ type nopAudit struct{}
 func (nopAudit) append(auditEvent) error { return nil }
 func (nopAudit) close() error            { return nil }
 
+// logSink writes to an hsm/audit log (a file, or memory when
+// audit.enabled=false).
+type logSink struct{ l *audit.Log }
+
+func (s logSink) append(ev auditEvent) error {
+	return s.l.Append(audit.Event{Session: uint64(ev.Session), Op: ev.operation(), RV: ev.RV})
+}
+
+func (s logSink) close() error { return s.l.Close() }
+
+// operation maps an event to the audit log's operation variant.
+func (ev auditEvent) operation() audit.Operation {
+	m, f := ev.Mechanism, ev.FIPS
+	switch ev.Op {
+	case "Initialize":
+		return audit.Initialize()
+	case "Finalize":
+		return audit.Finalize()
+	case "Login":
+		return audit.Login(ev.UserType)
+	case "Logout":
+		return audit.Logout()
+	case "InitToken":
+		return audit.InitToken(ev.Slot)
+	case "InitPIN":
+		return audit.InitPIN(ev.Slot)
+	case "SetPIN":
+		return audit.SetPIN()
+	case "CreateObject":
+		return audit.CreateObject()
+	case "DestroyObject":
+		return audit.DestroyObject()
+	case "GenerateKey":
+		return audit.GenerateKey(m, uint(ev.Length), f)
+	case "GenerateKeyPair":
+		return audit.GenerateKeyPair(m, uint(ev.Length), f)
+	case "Sign":
+		return audit.Sign(m, f)
+	case "Verify":
+		return audit.VerifySignature(m, f)
+	case "Encrypt":
+		return audit.Encrypt(m, f)
+	case "Decrypt":
+		return audit.Decrypt(m, f)
+	case "Digest":
+		return audit.Digest(m, f)
+	case "WrapKey":
+		return audit.WrapKey(m, f)
+	case "UnwrapKey":
+		return audit.UnwrapKey(m, f)
+	case "DeriveKey":
+		return audit.DeriveKey(m, f)
+	case "GenerateRandom":
+		return audit.GenerateRandom(uint(ev.Length))
+	case "SelfTest":
+		return audit.SelfTest(uint(ev.TestNum), ev.TestName, ev.RV == 0)
+	case "POST":
+		return audit.POST(ev.RV == 0, uint(ev.Length))
+	}
+	panic("hsm: no audit operation for " + ev.Op)
+}
+
 func evSystem(op string) auditEvent { return auditEvent{Op: op} }
 
 func evSession(op string, sh pkcs11.SessionHandle) auditEvent {
@@ -41,7 +103,7 @@ func evSession(op string, sh pkcs11.SessionHandle) auditEvent {
 }
 
 func evMech(op string, sh pkcs11.SessionHandle, m uint) auditEvent {
-	return auditEvent{Op: op, Session: sh, Mechanism: m, HasMech: true, FIPS: mechFIPS(m)}
+	return auditEvent{Op: op, Session: sh, Mechanism: m, FIPS: mechFIPS(m)}
 }
 
 // auditLocked records ev with the outcome of opErr. It returns opErr, or,
@@ -71,6 +133,17 @@ func (c *Ctx) audited(ev auditEvent, opErr error) error {
 	return opErr
 }
 
-// openAudit opens the configured audit log; until hsm/audit is wired in,
-// events are dropped.
-func openAudit(s settings) (auditSink, error) { return nopAudit{}, nil }
+// openAudit opens the configured audit log, or an in-memory one when
+// auditing to a file is disabled. A log whose chain is broken is refused
+// (Initialize fails with its error): the operator decides what to do with
+// a tampered log, the engine does not silently start a new one.
+func openAudit(s settings) (auditSink, error) {
+	if !s.AuditEnabled || s.AuditPath == "" {
+		return logSink{audit.NewMemory()}, nil
+	}
+	l, err := audit.Open(s.AuditPath)
+	if err != nil {
+		return nil, err
+	}
+	return logSink{l}, nil
+}

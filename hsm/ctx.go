@@ -73,8 +73,22 @@ func (c *Ctx) Initialize() error {
 		return rvErr(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED)
 	}
 	c.resetLocked()
+	// Store first: a second process must see the store's lock message, not
+	// the audit log's.
+	dir, temp, err := c.storageDir()
+	if err != nil {
+		return errGeneral
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		return err
+	}
+	if temp {
+		c.tempDir = dir
+	}
 	au, err := openAudit(c.set)
 	if err != nil {
+		c.closeStore(st)
 		return err
 	}
 	c.audit = au
@@ -83,25 +97,14 @@ func (c *Ctx) Initialize() error {
 		c.pid = os.Getpid()
 		c.audit.close()
 		c.audit = nopAudit{}
+		c.closeStore(st)
 		return errGeneral
-	}
-	dir, temp, err := c.storageDir()
-	if err != nil {
-		c.audit.close()
-		return errGeneral
-	}
-	st, err := store.Open(dir)
-	if err != nil {
-		c.audit.close()
-		return err
 	}
 	c.st = st
-	if temp {
-		c.tempDir = dir
-	}
 	if err := c.loadTokens(); err != nil {
-		st.Close()
 		c.audit.close()
+		c.closeStore(st)
+		c.resetLocked()
 		return err
 	}
 	c.pid = os.Getpid()
@@ -125,6 +128,16 @@ func (c *Ctx) resetLocked() {
 	c.sessHandles = newHandleAlloc(func(h uint32) bool { return c.sessions[pkcs11.SessionHandle(h)] != nil })
 }
 
+// closeStore closes st and removes a temporary store directory.
+func (c *Ctx) closeStore(st *store.Store) error {
+	err := st.Close()
+	if c.tempDir != "" {
+		os.RemoveAll(c.tempDir)
+		c.tempDir = ""
+	}
+	return err
+}
+
 // Finalize closes every session, the store and the audit log. The Ctx can
 // be initialised again.
 func (c *Ctx) Finalize() error {
@@ -144,10 +157,7 @@ func (c *Ctx) Finalize() error {
 		t.logoutLocked()
 	}
 	c.audit.close()
-	err := c.st.Close()
-	if c.tempDir != "" {
-		os.RemoveAll(c.tempDir)
-	}
+	err := c.closeStore(c.st)
 	c.resetLocked()
 	if err != nil {
 		return asRV(err)

@@ -86,11 +86,12 @@ func (c *Ctx) GenerateKey(sh pkcs11.SessionHandle, m []*pkcs11.Mechanism, temp [
 	if err != nil {
 		return 0, err
 	}
-	h, err := c.generateKey(sh, mm, temp)
-	return h, c.audited(evMech("GenerateKey", sh, mm.Mechanism), err)
+	ev := evMech("GenerateKey", sh, mm.Mechanism)
+	h, err := c.generateKey(sh, mm, temp, &ev.Length)
+	return h, c.audited(ev, err)
 }
 
-func (c *Ctx) generateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, temp []*pkcs11.Attribute) (pkcs11.ObjectHandle, error) {
+func (c *Ctx) generateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, temp []*pkcs11.Attribute, keyLen *int) (pkcs11.ObjectHandle, error) {
 	s, isSO, err := c.sessionRole(sh)
 	if err != nil {
 		return 0, err
@@ -110,6 +111,7 @@ func (c *Ctx) generateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, temp []
 	if err != nil {
 		return 0, asRV(err)
 	}
+	*keyLen = len(k.Secret) // bytes, as CKA_VALUE_LEN
 	attrs, err := newKeyAttrs(opGenerate, tm, pkcs11.CKO_SECRET_KEY, kt, isSO, secretMaterial(k))
 	if err != nil {
 		return 0, err
@@ -117,6 +119,19 @@ func (c *Ctx) generateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, temp []
 	keyOrigin(attrs, true, mm.Mechanism)
 	finishKey(attrs)
 	return c.publishKeys(s, k, attrs)
+}
+
+// keyBits is the audit key length of a key pair: modulus or curve bits.
+func keyBits(k *mech.Key) int {
+	switch {
+	case k.RSAPub != nil:
+		return k.RSAPub.N.BitLen()
+	case k.ECPub != nil:
+		return k.ECPub.Curve.Params().BitSize
+	case k.EdPub != nil:
+		return 256
+	}
+	return 0
 }
 
 // secretMaterial is the CKA_VALUE of a secret key (plus what mech adds).
@@ -188,11 +203,12 @@ func (c *Ctx) GenerateKeyPair(sh pkcs11.SessionHandle, m []*pkcs11.Mechanism, pu
 	if err != nil {
 		return 0, 0, err
 	}
-	pub, priv, err := c.generateKeyPair(sh, mm, public, private)
-	return pub, priv, c.audited(evMech("GenerateKeyPair", sh, mm.Mechanism), err)
+	ev := evMech("GenerateKeyPair", sh, mm.Mechanism)
+	pub, priv, err := c.generateKeyPair(sh, mm, public, private, &ev.Length)
+	return pub, priv, c.audited(ev, err)
 }
 
-func (c *Ctx) generateKeyPair(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, public, private []*pkcs11.Attribute) (pkcs11.ObjectHandle, pkcs11.ObjectHandle, error) {
+func (c *Ctx) generateKeyPair(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, public, private []*pkcs11.Attribute, keyLen *int) (pkcs11.ObjectHandle, pkcs11.ObjectHandle, error) {
 	s, isSO, err := c.sessionRole(sh)
 	if err != nil {
 		return 0, 0, err
@@ -224,6 +240,7 @@ func (c *Ctx) generateKeyPair(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, pub
 	if err != nil {
 		return 0, 0, asRV(err)
 	}
+	*keyLen = keyBits(k)
 	pubAttrs, err := newKeyAttrs(opGenerate, pubTm, pkcs11.CKO_PUBLIC_KEY, kt, isSO, mech.PublicAttrs(k))
 	if err != nil {
 		return 0, 0, err

@@ -70,11 +70,17 @@ func (c *Ctx) runPOST() bool {
 		c.results = append(c.results, r)
 		c.audit.append(auditEvent{Op: "SelfTest", TestNum: r.Num, TestName: r.Name, Note: r.Note, RV: passRV(err)})
 	}
+	failed := 0
+	for _, r := range c.results {
+		if !r.Passed {
+			failed++
+		}
+	}
 	overall := error(nil)
 	if !ok {
 		overall = errGeneral
 	}
-	c.audit.append(auditEvent{Op: "POST", Length: len(tests), RV: passRV(overall)})
+	c.audit.append(auditEvent{Op: "POST", Length: failed, RV: passRV(overall)})
 	return ok
 }
 
