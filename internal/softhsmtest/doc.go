@@ -44,7 +44,8 @@
 // The directory is created under $CRATON_SOFTHSMTEST_DIR, else /dev/shm when
 // writable, else the temp dir: SoftHSM's file backend rewrites an object file
 // per attribute, and tmpfs makes that ten times cheaper (1,000 objects in
-// about a second instead of twelve).
+// about a second instead of twelve). The directory records its owner's pid;
+// a later run removes directories whose owner died without cleaning up.
 //
 // Missing SoftHSMv2 (the module or softhsm2-util) fails the test with an
 // install hint: a real-token test that skips in CI would hide a regression.

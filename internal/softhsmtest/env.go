@@ -1,11 +1,14 @@
 package softhsmtest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/craton-co/craton/p11"
@@ -50,10 +53,15 @@ func (e *env) start(logLevel string) error {
 	if err := checkInstalled(); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(baseDir(), "craton-softhsmtest-")
+	base := baseDir()
+	sweepStale(base)
+	dir, err := os.MkdirTemp(base, "craton-softhsmtest-")
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
+	// The owner's pid lets a later run remove this directory if the process
+	// dies without cleanup (a timeout panic): /dev/shm is memory.
+	_ = os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
 	conf, err := writeConf(dir, logLevel)
 	if err != nil {
 		_ = os.RemoveAll(dir)
@@ -158,6 +166,26 @@ func baseDir() string {
 		}
 	}
 	return os.TempDir()
+}
+
+const ownerFile = "owner.pid"
+
+// sweepStale removes environment directories whose owning process is gone.
+func sweepStale(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "craton-softhsmtest-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue // being created, or not ours
+		}
+		pid, err := strconv.Atoi(string(b))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // checkInstalled fails (never skips) when SoftHSMv2 is missing.

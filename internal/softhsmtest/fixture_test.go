@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +283,26 @@ func TestBulkThousand(t *testing.T) {
 		t.Errorf("bulk population took %v; must stay well under a minute", took)
 	}
 	assertManifest(t, want, readBack(t, tok))
+}
+
+func TestStaleEnvironmentIsSwept(t *testing.T) {
+	base := t.TempDir()
+	stale := base + "/craton-softhsmtest-stale"
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// pid 2^22+1 is above Linux's pid_max limit: no such process.
+	if err := os.WriteFile(stale+"/"+ownerFile, []byte("4194305"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live := base + "/craton-softhsmtest-live"
+	_ = os.MkdirAll(live, 0o700)
+	_ = os.WriteFile(live+"/"+ownerFile, []byte(strconv.Itoa(os.Getpid())), 0o600)
+	sweepStale(base)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale environment not removed: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("live environment removed: %v", err)
+	}
 }
