@@ -23,6 +23,9 @@ type Report struct {
 	// Markdown, when set, replaces the default Markdown table (e.g. a
 	// checklist or a runbook).
 	Markdown func(io.Writer) error
+	// YAML, when set, replaces the default YAML (a file format with its
+	// own schema and reader, such as the migration plan).
+	YAML func(io.Writer) error
 	// CSV, when set, replaces the default CSV (a documented file format
 	// with its own reader, such as the inventory).
 	CSV func(io.Writer) error
@@ -37,6 +40,9 @@ func Render(w io.Writer, f Format, r Report) error {
 	case JSON:
 		return renderJSON(w, r.doc())
 	case YAML:
+		if r.YAML != nil {
+			return r.YAML(w)
+		}
 		return renderYAML(w, r.doc())
 	case Markdown:
 		if r.Markdown != nil {
