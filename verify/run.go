@@ -1,0 +1,137 @@
+package verify
+
+import (
+	"context"
+	"time"
+
+	"github.com/craton-co/craton/errs"
+	"github.com/craton-co/craton/inventory"
+	"github.com/craton-co/craton/p11"
+	"github.com/miekg/pkcs11"
+)
+
+// run is one Run's state, shared by the items.
+type run struct {
+	opts  Options
+	start time.Time
+	src   *inventory.Inventory // pre-migration inventory
+	dst   *inventory.Inventory // live inventory of the target
+	srcS  *p11.Session         // read-only, logged in when SourcePIN is given; nil without a source module
+	dstS  *p11.Session         // read-only, logged in as user
+	// ops counts the target operations this run performed, by audit
+	// operation name and mechanism, for item 8.
+	ops map[string]map[uint]int
+}
+
+// Run executes the checklist and returns the filled-in report. An error
+// means the checklist could not be run at all (no target, no login, no
+// inventory); failed items are in the report and in Report.Err.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Target == nil {
+		return nil, errs.Usage("verify needs a target module", "")
+	}
+	if opts.Source == nil && opts.Inventory == nil {
+		return nil, errs.Usage("verify needs a source module or a pre-migration inventory", "pass --inventory FILE or the source module")
+	}
+	r := &run{opts: opts, start: time.Now(), ops: map[string]map[uint]int{}}
+	rep := &Report{SourceToken: opts.SourceToken.Label, TargetToken: opts.TargetToken.Label, Started: r.start.UTC()}
+
+	// Inventories first: inventory.Take logs in and out, and SoftHSMv2
+	// shares the login state between the sessions of a token.
+	var err error
+	if r.src = opts.Inventory; r.src == nil {
+		if r.src, err = inventory.Take(opts.Source, opts.SourceToken, inventory.Options{PIN: opts.SourcePIN}); err != nil {
+			return nil, err
+		}
+	}
+	if r.dst, err = inventory.Take(opts.Target, opts.TargetToken, inventory.Options{PIN: opts.TargetPIN}); err != nil {
+		return nil, err
+	}
+	if r.dstS, err = openSide(opts.Target, opts.TargetToken, opts.TargetPIN); err != nil {
+		return nil, err
+	}
+	defer r.dstS.Close()
+	if opts.Source != nil {
+		if r.srcS, err = openSide(opts.Source, opts.SourceToken, opts.SourcePIN); err != nil {
+			return nil, err
+		}
+		defer r.srcS.Close()
+	}
+
+	for n, c := range []check{
+		checkModule, checkMechanisms, checkObjects, checkSigning, checkWrapping,
+		checkCertificates, checkExec, checkAudit, checkPINs, checkRegenerated,
+	} {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		res := c(ctx, r)
+		res.Num, res.Item = n+1, itemText[n+1]
+		rep.Items = append(rep.Items, res)
+	}
+	rep.Count()
+	return rep, nil
+}
+
+// openSide opens a read-only session (session objects only) and logs in
+// when a PIN is given. A wrong PIN is not retried.
+func openSide(m p11.Module, tok p11.Token, pin string) (*p11.Session, error) {
+	s, err := p11.OpenSession(m, tok, false)
+	if err != nil {
+		return nil, err
+	}
+	if pin != "" {
+		if err := s.Login(pkcs11.CKU_USER, pin); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// did records one successful target operation for the audit check.
+func (r *run) did(op string, mech uint) {
+	if r.ops[op] == nil {
+		r.ops[op] = map[uint]int{}
+	}
+	r.ops[op][mech]++
+}
+
+// migrated returns the pre-migration records moved by wrap or copy.
+func (r *run) migrated(class string) []inventory.Record {
+	var out []inventory.Record
+	for _, rec := range r.src.Records {
+		if (rec.Disposition == inventory.Wrap || rec.Disposition == inventory.Copy) && (class == "" || rec.Class == class) {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// result builds a Result from per-object outcomes: any failure fails the
+// item, else any warning warns it; none at all is SKIP with skipWhy.
+type tally struct {
+	pass, fail, warn int
+	details          []string
+}
+
+func (t *tally) ok(format string, a ...any)   { t.pass++; t.add("ok: "+format, a...) }
+func (t *tally) bad(format string, a ...any)  { t.fail++; t.add("FAIL: "+format, a...) }
+func (t *tally) note(format string, a ...any) { t.warn++; t.add("WARN: "+format, a...) }
+
+func (t *tally) add(format string, a ...any) {
+	t.details = append(t.details, sprintf(format, a...))
+}
+
+func (t *tally) result(what, skipWhy string) Result {
+	n := t.pass + t.fail + t.warn
+	switch {
+	case n == 0:
+		return Result{Status: Skip, Evidence: skipWhy, Details: t.details}
+	case t.fail > 0:
+		return Result{Status: Fail, Evidence: sprintf("%d of %d %s failed", t.fail, n, what), Details: t.details}
+	case t.warn > 0:
+		return Result{Status: Warn, Evidence: sprintf("%d of %d %s passed, %d with warnings", t.pass, n, what, t.warn), Details: t.details}
+	}
+	return Result{Status: Pass, Evidence: sprintf("%d/%d %s passed", t.pass, n, what), Details: t.details}
+}
