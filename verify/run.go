@@ -7,6 +7,7 @@ import (
 	"github.com/craton-co/craton/errs"
 	"github.com/craton-co/craton/inventory"
 	"github.com/craton-co/craton/p11"
+	"github.com/craton-co/craton/wrapmove"
 	"github.com/miekg/pkcs11"
 )
 
@@ -97,11 +98,36 @@ func (r *run) did(op string, mech uint) {
 	r.ops[op][mech]++
 }
 
-// migrated returns the pre-migration records moved by wrap or copy.
+// migrated returns the pre-migration records moved by wrap or copy. When
+// a plan is given its action decides (wrap, copy or skip = on the target);
+// otherwise the inventory's disposition does, and the public half of a
+// pair whose private key is regenerated is left out (a new pair replaces
+// both halves).
 func (r *run) migrated(class string) []inventory.Record {
+	planned := map[string]string{}
+	if r.opts.Plan != nil {
+		for _, a := range r.opts.Plan.Actions {
+			planned[key(normClass(a.Class), a.ID, a.Label)] = a.Action
+		}
+	}
+	regenID := map[string]bool{}
+	for _, rec := range r.src.Records {
+		if rec.Class == inventory.ClassPrivateKey && rec.Disposition == inventory.Regenerate {
+			regenID[rec.ID] = true
+		}
+	}
 	var out []inventory.Record
 	for _, rec := range r.src.Records {
-		if (rec.Disposition == inventory.Wrap || rec.Disposition == inventory.Copy) && (class == "" || rec.Class == class) {
+		if class != "" && rec.Class != class {
+			continue
+		}
+		moved := rec.Disposition == inventory.Wrap || rec.Disposition == inventory.Copy
+		if act, ok := planned[recKey(rec)]; ok {
+			moved = act == wrapmove.ActWrap || act == wrapmove.ActCopy || act == wrapmove.ActSkip
+		} else if rec.Class == inventory.ClassPublicKey && regenID[rec.ID] {
+			moved = false
+		}
+		if moved {
 			out = append(out, rec)
 		}
 	}
