@@ -13,16 +13,16 @@ func (m *mover) copyOne(so *object, e *JournalEntry) (outcome, error) {
 	if st, done, err := m.reuseExisting(so, e, m.proveCopy); done || err != nil {
 		return st, err
 	}
-	before := m.snapshot(so.Class)
 	h, err := m.dst.M.CreateObject(m.dst.H, copyTemplate(so))
 	if err != nil {
-		n := m.removeOrphans(so.Class, before)
+		n := m.removeOrphans(so.Class)
 		return outcome{}, fmt.Errorf("%w (removed %d half-made object(s))", p11.Wrap("C_CreateObject on the target", err), n)
 	}
+	m.ix.add(so.Class, so.ID, so.Label, h)
 	e.set(StateUnwrapped, "", "")
 	proof, _, err := m.proveCopy(so, h)
 	if err != nil {
-		destroyAll(m.dst, h)
+		m.destroyTarget(h)
 		return outcome{}, fmt.Errorf("read-back differs, target copy destroyed: %w", err)
 	}
 	return outcome{status: StatusCopied, proof: proof}, nil

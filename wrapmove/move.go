@@ -91,6 +91,7 @@ type mover struct {
 	srcObjs  []*object
 	j        *Journal
 	tr       *transport
+	ix       *targetIndex
 	res      *Result
 	lastSave time.Time
 	dirty    bool
@@ -164,6 +165,9 @@ func (m *mover) prepare() error {
 		Classify(&o.SourceObject, mfr)
 	}
 	m.srcObjs = objs
+	if m.ix, err = indexTarget(m.dst); err != nil {
+		return err
+	}
 	if m.opts.Plan == nil {
 		p := MakePlan(sourceObjects(objs), m.caps, nil)
 		p.Source, p.Target = m.endpoints()

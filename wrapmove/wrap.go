@@ -28,20 +28,20 @@ func (m *mover) wrapOne(a Action, so *object, e *JournalEntry) (outcome, error) 
 	if err != nil {
 		return outcome{}, p11.Wrap("C_WrapKey("+ck.MechName(mech)+") on the source", err)
 	}
-	before := m.snapshot(so.Class)
 	h, err := m.dst.M.UnwrapKey(m.dst.H, wm, tr.dst, blob, unwrapTemplate(so, m.caps, m.opts.Harden))
 	clear(blob)
 	if err != nil {
-		n := m.removeOrphans(so.Class, before)
+		n := m.removeOrphans(so.Class)
 		return outcome{}, fmt.Errorf("%w (removed %d half-made object(s) from the target)", p11.Wrap("C_UnwrapKey on the target", err), n)
 	}
+	m.ix.add(so.Class, so.ID, so.Label, h)
 	e.set(StateUnwrapped, "", "")
 	if m.opts.crashAfterUnwrap == so.Identity() {
 		return outcome{}, errSimulatedCrash
 	}
 	proof, created, err := m.proveKey(so, h)
 	if err != nil && !isUnprovable(err) {
-		destroyAll(m.dst, h, created)
+		m.destroyTarget(h, created)
 		return outcome{}, fmt.Errorf("proof failed, target copy destroyed: %w", err)
 	}
 	st := outcome{status: StatusMoved, proof: proof, detail: m.wrapDetail(mech)}
@@ -104,7 +104,7 @@ func (m *mover) reuseExisting(so *object, e *JournalEntry, prove func(*object, p
 				conflict = fmt.Errorf("the target already held a different object with this class, CKA_ID and label before the move; craton does not destroy it: %v", perr)
 			}
 		default:
-			destroyAll(m.dst, h, created) // ours: a duplicate, or a copy that does not prove
+			m.destroyTarget(h, created) // ours: a duplicate, or a copy that does not prove
 		}
 	}
 	if kept != "" {
@@ -135,7 +135,7 @@ func (m *mover) proveKey(so *object, dh pkcs11.ObjectHandle) (string, pkcs11.Obj
 	h := pairHandles{srcPriv: so.h, srcPub: srcPub.h, dstPriv: dh, dstPub: dstPub}
 	p, err := proveKeyPair(m.src, m.dst, so, h)
 	if err != nil && created != 0 {
-		destroyAll(m.dst, created)
+		m.destroyTarget(created)
 		created = 0
 	}
 	return p, created, err
@@ -195,19 +195,13 @@ func (m *mover) publicBySignature(so *object, dh pkcs11.ObjectHandle) (*object, 
 // targetPublic finds the target's public key with the private key's
 // CKA_ID, or creates one from the source public components.
 func (m *mover) targetPublic(so, srcPub *object) (pkcs11.ObjectHandle, pkcs11.ObjectHandle, error) {
-	cls, _ := classValue(ClassPublicKey)
-	if len(so.ID) > 0 {
-		hs, err := m.dst.FindAll([]*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, cls), pkcs11.NewAttribute(pkcs11.CKA_ID, so.ID)})
-		if err != nil {
-			return 0, 0, err
-		}
-		if len(hs) > 0 {
-			return hs[0], 0, nil
-		}
+	if h, ok := m.ix.pubByID[string(so.ID)]; ok && len(so.ID) > 0 {
+		return h, 0, nil
 	}
 	h, err := m.dst.M.CreateObject(m.dst.H, publicFromPrivate(so, srcPub))
 	if err != nil {
 		return 0, 0, p11.Wrap("C_CreateObject(public key for "+so.Label+" on the target)", err)
 	}
+	m.ix.add(ClassPublicKey, so.ID, so.Label, h)
 	return h, h, nil
 }
