@@ -78,7 +78,7 @@ func TestSessionObjectsVanishWithSession(t *testing.T) {
 func TestStoreLockedByAnotherProcess(t *testing.T) {
 	dir := t.TempDir()
 	openCtx(t, testConfig(dir))
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "CRATON_HSM_HELPER_STORE="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -96,12 +96,18 @@ func TestStoreLockedByAnotherProcess(t *testing.T) {
 	}
 }
 
-// TestHelperProcess is the second process of TestStoreLockedByAnotherProcess.
-func TestHelperProcess(t *testing.T) {
-	dir := os.Getenv("CRATON_HSM_HELPER_STORE")
-	if dir == "" {
-		t.Skip("helper process only")
+// TestMain turns the test binary into the second process of
+// TestStoreLockedByAnotherProcess when CRATON_HSM_HELPER_STORE is set, so
+// that no test has to skip itself in normal runs.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("CRATON_HSM_HELPER_STORE"); dir != "" {
+		helperProcess(dir)
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+func helperProcess(dir string) {
 	_, err := Open(testConfig(dir))
 	var e *errs.Error
 	if !errors.As(err, &e) {
