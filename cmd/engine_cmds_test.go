@@ -19,7 +19,7 @@ func engineDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Setenv("CRATON_HSM_CONFIG", filepath.Join(dir, "craton_hsm.yaml"))
-	for name, v := range map[string]string{"so.pin": "sopin123\n", "user.pin": "userpin1\n", "new.pin": "userpin2\n", "bad.pin": "wrongpin9\n"} {
+	for name, v := range map[string]string{"so.pin": "sopin123\n", "user.pin": "userpin1\n", "new.pin": "userpin2\n", "bad.pin": "wrongpin9\n", "so2.pin": "sopin456\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ func newMigrateCmd(io *iostreams.IOStreams) *cobra.Command {
 mechanisms, plan, move extractable keys by wrap/unwrap (proving each),
 regenerate what cannot leave, then verify the cutover checklist.`,
 	}
-	c.AddCommand(newInventoryCmd(io, nil), newMechanismsCmd(io), newPlanCmd(io), newMoveCmd(io), newRegenerateCmd(io))
+	c.AddCommand(newInventoryCmd(io, nil), newMechanismsCmd(io), newPlanCmd(io), newMoveCmd(io), newRegenerateCmd(io), newVerifyCmd(io))
 	return c
 }
 

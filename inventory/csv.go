@@ -106,7 +106,7 @@ func inputErr(line, col int, name, msg string) *errs.Error {
 		where += fmt.Sprintf(", column %d (%s)", col, name)
 	}
 	return &errs.Error{Kind: errs.KindInput, Op: "read inventory CSV", Msg: where + ": " + msg,
-		Hint: "the file must be an unmodified 'craton inventory --format csv' output (docs/inventory-format.md)"}
+		Hint: "the file must be an unmodified 'craton migrate inventory --output csv' output (docs/inventory-format.md)"}
 }
 
 func csvErr(err error) error {

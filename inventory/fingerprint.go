@@ -96,9 +96,20 @@ func certFields(r *Record, der []byte) error {
 	return nil
 }
 
+// serialHex writes whole bytes (an even number of hex digits) so that the
+// CSV reader's hex check and any byte-wise comparison hold: a serial with
+// a leading zero nibble must not lose it.
 func serialHex(n *big.Int) string {
 	if n.Sign() < 0 { // not allowed by RFC 5280, but seen in the wild
-		return "-" + new(big.Int).Neg(n).Text(16)
+		return "-" + evenHex(new(big.Int).Neg(n))
 	}
-	return n.Text(16)
+	return evenHex(n)
+}
+
+func evenHex(n *big.Int) string {
+	s := n.Text(16)
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	return s
 }

@@ -1,0 +1,60 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/craton-co/craton/internal/softhsmtest"
+)
+
+// TestMainJobSoftHSMToEngine is the README's main job through the CLI: a
+// real SoftHSMv2 token is inventoried, planned, moved into the embedded
+// engine, its non-extractable keys regenerated, the PINs rotated, and the
+// cutover checklist passes.
+func TestMainJobSoftHSMToEngine(t *testing.T) {
+	dir := engineDir(t)
+	fx := softhsmtest.New(t)
+	tok := fx.EmptyToken("cmd-main-job")
+	softhsmtest.PopulateRepresentative(tok)
+	src := filepath.Join(dir, "src.pin")
+	if err := os.WriteFile(src, []byte(softhsmtest.UserPIN+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := func(n string) string { return filepath.Join(dir, n) }
+	from := []string{"--from-token", tok.Label, "--from-pin-file", src}
+	with := func(args ...string) []string { return append(append(args, from...), "--to-pin-file", p("user.pin")) }
+
+	mustRun(t, append([]string{"migrate", "inventory", "-o", "csv", "--out", p("pre.csv")}, from...)...)
+	mustRun(t, with("migrate", "move", "--init-target", "--to-so-pin-file", p("so.pin"), "-o", "json")...)
+	mustRun(t, with("migrate", "plan", "-o", "yaml", "--out", p("plan.yaml"))...)
+	runbook := mustRun(t, with("migrate", "plan", "-o", "markdown")...)
+	for _, want := range []string{tok.Label, "craton-hsm.module", "modutil", "libcraton_hsm.so"} {
+		if !strings.Contains(runbook, want) {
+			t.Errorf("runbook lacks %q", want)
+		}
+	}
+	mustRun(t, with("migrate", "regenerate", "--plan", p("plan.yaml"), "--csr-dir", p("csr"), "-o", "csv")...)
+	csrs, _ := filepath.Glob(p("csr/*.csr"))
+	if len(csrs) == 0 {
+		t.Fatal("regenerate wrote no CSR")
+	}
+
+	verifyArgs := with("migrate", "verify", "--inventory", p("pre.csv"), "--plan", p("plan.yaml"), "--to-so-pin-file", p("so.pin"), "-o", "csv")
+	// Before the PINs are rotated, the checklist must fail (item 9).
+	if code, out, errOut := run(t, verifyArgs...); code != 7 || !strings.Contains(out, "FAIL") {
+		t.Fatalf("verify before PIN rotation: exit %d\n%s\n%s", code, out, errOut)
+	}
+	mustRun(t, "token", "set-pin", "--token", tok.Label, "--pin-file", p("user.pin"), "--new-pin-file", p("new.pin"))
+	mustRun(t, "token", "set-pin", "--so", "--token", tok.Label, "--pin-file", p("so.pin"), "--new-pin-file", p("so2.pin"))
+	verifyArgs = with("migrate", "verify", "--inventory", p("pre.csv"), "--plan", p("plan.yaml"), "--to-so-pin-file", p("so2.pin"), "-o", "markdown")
+	verifyArgs[len(verifyArgs)-1] = p("new.pin") // --to-pin-file is last: the rotated user PIN
+	code, out, errOut := run(t, verifyArgs...)
+	if code != 0 {
+		t.Fatalf("verify after the move: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "- [x] 3.") || strings.Contains(out, "FAIL") {
+		t.Fatalf("checklist:\n%s", out)
+	}
+}
