@@ -30,6 +30,9 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if hsm.ModulePath == "" {
+			hsm.ModulePath = selfPath()
+		}
 		return hsmBackend{hsm.New(cfg)}, nil
 	}
 }

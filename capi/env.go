@@ -44,3 +44,12 @@ func syncEnv() {
 		}
 	}
 }
+
+// selfPath is the file this library was loaded from, so that the
+// integrity self-test checks the module rather than the host executable.
+func selfPath() string {
+	if p := C.craton_self_path(); p != nil {
+		return C.GoString(p)
+	}
+	return ""
+}

@@ -18,7 +18,7 @@
 //	engine*.go    the engine behind it (hsm.Ctx from config.Load(""))
 //
 // The library's configuration and store are the CLI's: $CRATON_HSM_CONFIG,
-// else ./craton_hsm.yaml, else defaults. Fork: see FORK-SAFETY.md.
+// else ./craton_hsm.yaml, else defaults. Fork: see docs/fork-safety.md.
 package main
 
 //go:generate go run gen.go

@@ -3,6 +3,8 @@
  * and interface entry points, the legacy parallel-function stubs and the
  * info-struct fillers. No PKCS#11 logic: everything else is in Go (the
  * translation in exports.go, the semantics in the engine). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,4 +281,14 @@ void craton_fill_mechanism_info(CK_MECHANISM_INFO_PTR p, CK_ULONG min,
 	p->ulMinKeySize = min;
 	p->ulMaxKeySize = max;
 	p->flags = flags;
+}
+
+/* craton_self_path returns the path this library was loaded from (for the
+ * integrity self-test, which checks it against "<path>.sha256"), or NULL. */
+const char *craton_self_path(void)
+{
+	Dl_info info;
+	if (dladdr((void *)&C_GetFunctionList, &info) == 0 || info.dli_fname == NULL)
+		return NULL;
+	return info.dli_fname;
 }

@@ -55,6 +55,9 @@ void craton_fill_mechanism_info(CK_MECHANISM_INFO_PTR p, CK_ULONG min,
  * the Go runtime's copy is the one from load time). */
 extern char **environ;
 
+/* Path of this library (dladdr), for the integrity self-test; NULL if unknown. */
+const char *craton_self_path(void);
+
 /* Test hook: the pid recorded when the library was loaded. */
 pid_t craton_loaded_pid(void);
 

@@ -13,7 +13,7 @@ import (
 // parent thread keeps calling into the module. In each child, within one
 // second (alarm): C_GetSlotList and C_GetInfo must return
 // CKR_CRYPTOKI_NOT_INITIALIZED, C_Initialize must be refused with
-// CKR_GENERAL_ERROR (FORK-SAFETY.md), C_Finalize must return
+// CKR_GENERAL_ERROR (docs/fork-safety.md), C_Finalize must return
 // CKR_CRYPTOKI_NOT_INITIALIZED. Exit codes: 0 ok, 14+128 / SIGALRM = hang.
 const forkHarness = `
 #include <dlfcn.h>
@@ -118,7 +118,7 @@ func TestForkChildGetsNotInitialized(t *testing.T) {
 
 // pkcs11-tool --test-fork calls C_Initialize in the child: it must not
 // hang. The refusal makes the child (and so pkcs11-tool) exit with an
-// error, which is the documented behaviour (FORK-SAFETY.md).
+// error, which is the documented behaviour (docs/fork-safety.md).
 func TestToolTestForkDoesNotHang(t *testing.T) {
 	s := newToken(t)
 	out, err := s.tryTool("--test-fork")

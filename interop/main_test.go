@@ -162,7 +162,7 @@ func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Skipf("%s not installed", name)
+		t.Fatalf("%s not installed: run ./scripts/test.sh, which installs the interop clients (scripts/deps.sh)", name)
 	}
 	return p
 }

@@ -16,7 +16,7 @@ import (
 func TestUnwrapSoftHSMBlob(t *testing.T) {
 	const softhsm = "/usr/lib/softhsm/libsofthsm2.so"
 	if _, err := os.Stat(softhsm); err != nil {
-		t.Skip("SoftHSMv2 not installed")
+		t.Fatal("SoftHSMv2 not installed: apt-get install softhsm2 (scripts/deps.sh does)")
 	}
 	needTool(t, "softhsm2-util")
 	s := newToken(t)

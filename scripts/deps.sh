@@ -5,7 +5,9 @@ set -euo pipefail
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in softhsm2 opensc p11-kit gnutls-bin libengine-pkcs11-openssl openssl gcc libc6-dev; do
+# Interop tests drive real clients: NSS tools and a JDK (SunPKCS11) too.
+for p in softhsm2 opensc p11-kit p11-kit-modules gnutls-bin libengine-pkcs11-openssl openssl gcc libc6-dev \
+         libnss3-tools openjdk-17-jdk-headless; do
   have_pkg "$p" || need+=("$p")
 done
 
