@@ -100,6 +100,10 @@ func verifyRun(opts *VerifyOptions) error {
 	vo.SourceToken, vo.TargetToken = s.src.token, s.dst.token
 	vo.SourcePIN, vo.TargetPIN = s.srcPIN, s.dstPIN
 	vo.Engine, _ = modules.Engine(s.dst.mod)
+	if vo.Engine != nil {
+		// The engine locks its store: release it so --exec can open it.
+		vo.ReleaseTarget = func() error { s.dst.close(); return nil }
+	}
 	vo.ModulePath = execModulePath(opts)
 	rep, err := verify.Run(context.Background(), vo)
 	if err != nil {

@@ -59,6 +59,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		defer r.srcS.Close()
 	}
 
+	deferExec := opts.ReleaseTarget != nil && len(opts.Exec) > 0
 	for n, c := range []check{
 		checkModule, checkMechanisms, checkObjects, checkSigning, checkWrapping,
 		checkCertificates, checkExec, checkAudit, checkPINs, checkRegenerated,
@@ -66,12 +67,39 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		res := c(ctx, r)
+		var res Result
+		if n+1 != execItem || !deferExec {
+			res = c(ctx, r)
+		}
 		res.Num, res.Item = n+1, itemText[n+1]
 		rep.Items = append(rep.Items, res)
 	}
+	if deferExec {
+		rep.Items[execItem-1] = r.execAfterRelease(ctx)
+	}
 	rep.Count()
 	return rep, nil
+}
+
+// execItem is the checklist number of the application transaction.
+const execItem = 7
+
+// execAfterRelease closes craton's sessions, lets go of the target and
+// then runs the application transaction, which needs the target to itself.
+func (r *run) execAfterRelease(ctx context.Context) Result {
+	r.dstS.Close()
+	if r.srcS != nil {
+		r.srcS.Close()
+	}
+	res := Result{Status: Fail, Evidence: "could not release the target before the transaction"}
+	if err := r.opts.ReleaseTarget(); err != nil {
+		res.Details = []string{err.Error()}
+	} else {
+		res = checkExec(ctx, r)
+		res.Evidence += " (run after the other items, with the target released)"
+	}
+	res.Num, res.Item = execItem, itemText[execItem]
+	return res
 }
 
 // openSide opens a read-only session (session objects only) and logs in

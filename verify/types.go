@@ -54,6 +54,12 @@ type Options struct {
 	AuditLog string
 	// ExecTimeout bounds Exec; 0 means 60 s.
 	ExecTimeout time.Duration
+	// ReleaseTarget, when set, is called before Exec runs, after every
+	// other item: the embedded engine holds its store's exclusive lock, so
+	// the application under test (another process opening the same
+	// storage_path through libcraton_hsm.so) can only run once craton has
+	// let go of the target.
+	ReleaseTarget func() error
 }
 
 // Result is one checklist item.
