@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/craton-co/craton/errs"
+	"github.com/craton-co/craton/hsm/config"
 	"github.com/craton-co/craton/internal/iostreams"
 	"github.com/spf13/cobra/doc"
 )
@@ -28,7 +29,24 @@ func GenReference(docsDir string) error {
 	if err := doc.GenMarkdownTree(root, cliDir); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(docsDir, "exit-codes.md"), []byte(ExitCodesMarkdown()), 0o644)
+	if err := os.WriteFile(filepath.Join(docsDir, "exit-codes.md"), []byte(ExitCodesMarkdown()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(docsDir, "engine-config.md"), []byte(EngineConfigMarkdown()), 0o644)
+}
+
+// EngineConfigMarkdown renders the engine's annotated example configuration
+// (config.Example, which a test loads) as docs/engine-config.md.
+func EngineConfigMarkdown() string {
+	return "# Engine configuration (craton_hsm.yaml)\n\n" +
+		"Generated from `config.Example` by `make docs`; a test loads the same text, so every key and\n" +
+		"default below is what the engine accepts. The sections and keys are Craton HSM's.\n\n" +
+		"Commands find the file as: `--config FILE` (or `--to-config`/`--from-config`), else\n" +
+		"`$CRATON_HSM_CONFIG`, else `./craton_hsm.yaml`, else the built-in defaults. libcraton_hsm.so\n" +
+		"reads `$CRATON_HSM_CONFIG` or `./craton_hsm.yaml` at `C_Initialize`.\n\n" +
+		"Note `persist_objects: false` is Craton's default: tokens then live in memory only. A migration\n" +
+		"target needs `persist_objects: true`.\n\n" +
+		"```yaml\n" + config.Example + "```\n"
 }
 
 // ExitCodesMarkdown renders errs.ExitCodes as the docs/exit-codes.md page.

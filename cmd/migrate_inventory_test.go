@@ -3,6 +3,8 @@ package cmd
 import (
 	"encoding/csv"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,5 +89,24 @@ func TestInventoryErrorsExitCodes(t *testing.T) {
 				t.Fatalf("exit %d (want %d), stderr %q (want %q)", code, tc.code, errOut, tc.msg)
 			}
 		})
+	}
+}
+
+func TestMoveRefusesInMemoryEngine(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "craton_hsm.yaml")
+	if err := os.WriteFile(cfg, []byte("token:\n  storage_path: ./store\n  label: Mem-Target\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CRATON_HSM_CONFIG", cfg)
+	fx := softhsmtest.New(t)
+	tok := fx.EmptyToken("cmd-inmemory")
+	t.Setenv("CRATON_TEST_SRC_PIN", softhsmtest.UserPIN)
+	t.Setenv("CRATON_TEST_DST_PIN", "userpin1")
+	t.Setenv("CRATON_TEST_DST_SO", "sopin123")
+	code, _, errOut := run(t, "migrate", "move", "--from-token", tok.Label, "--from-pin-env", "CRATON_TEST_SRC_PIN",
+		"--init-target", "--to-so-pin-env", "CRATON_TEST_DST_SO", "--to-pin-env", "CRATON_TEST_DST_PIN")
+	if code != 11 || !strings.Contains(errOut, "persist_objects") {
+		t.Fatalf("exit %d, %s", code, errOut)
 	}
 }

@@ -89,6 +89,9 @@ func initTarget(io *iostreams.IOStreams, m *migrationFlags, label string) error 
 		return err
 	}
 	defer mod.Close()
+	if err := requirePersistent(mod); err != nil {
+		return err
+	}
 	if _, err := p11.FindToken(mod, label, ""); err == nil {
 		return errs.New(errs.KindState, "--init-target", fmt.Sprintf("the target already has a token labelled %q", label),
 			"drop --init-target to migrate into it")
@@ -125,6 +128,25 @@ func initTarget(io *iostreams.IOStreams, m *migrationFlags, label string) error 
 	}
 	defer func() { _ = mod.Logout(sess.H) }()
 	return p11.Wrap("C_InitPIN on the target", mod.InitPIN(sess.H, userPIN))
+}
+
+// requirePersistentTarget refuses to put keys into an embedded engine that
+// keeps its tokens in memory: they would be "moved and proven", then vanish
+// when craton exits, and an operator might already retire the source.
+func requirePersistentTarget(dst *endpoint, dryRun bool) error {
+	if dryRun {
+		return nil
+	}
+	return requirePersistent(dst.mod)
+}
+
+func requirePersistent(mod *p11.Loaded) error {
+	eng, ok := modules.Engine(mod)
+	if !ok || eng.Config().Token.PersistObjects {
+		return nil
+	}
+	return errs.New(errs.KindState, "target engine", "token.persist_objects is false: the target keeps its objects in memory only, and moved keys would vanish when craton exits",
+		"set 'persist_objects: true' under token: in the engine config (--to-config or $CRATON_HSM_CONFIG)")
 }
 
 // defaultJournal is beside the engine's store, or in the working directory
@@ -287,6 +309,9 @@ func moveRun(opts *MoveOptions) error {
 		return err
 	}
 	defer s.close()
+	if err := requirePersistentTarget(s.dst, opts.DryRun); err != nil {
+		return err
+	}
 	journal := opts.Journal
 	if journal == "" && !opts.DryRun {
 		journal = defaultJournal(s.dst)
@@ -362,6 +387,9 @@ func regenerateRun(opts *RegenerateOptions) error {
 		return err
 	}
 	defer s.close()
+	if err := requirePersistentTarget(s.dst, false); err != nil {
+		return err
+	}
 	plan, err := loadOrMakePlan(opts.PlanFile, opts.M, s)
 	if err != nil {
 		return err
