@@ -42,5 +42,13 @@ docs: ## regenerate docs/cli and docs/exit-codes.md
 fuzz: ## long fuzzing runs of the C translation layer
 	$(GO) test ./capi -run '^$$' -fuzz FuzzDecode -fuzztime 5m
 
+bench: build lib ## engine vs SoftHSMv2 through the PKCS#11 ABI, migration throughput, Go benchmarks -> docs/benchmarks.md (~8 min, 2 cores)
+	$(GO) run ./bench -lib ./libcraton_hsm.so -craton ./craton -out docs/benchmarks.md
+
+bench-large: build lib ## bench plus the 10,000-key migration (adds ~10 min)
+	$(GO) run ./bench -lib ./libcraton_hsm.so -craton ./craton -out docs/benchmarks.md -large
+
+.PHONY: bench bench-large
+
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
