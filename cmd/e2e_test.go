@@ -1,12 +1,14 @@
 package cmd
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/craton-co/craton/internal/softhsmtest"
+	"github.com/craton-co/craton/inventory"
 )
 
 // TestMainJobSoftHSMToEngine is the README's main job through the CLI: a
@@ -28,6 +30,7 @@ func TestMainJobSoftHSMToEngine(t *testing.T) {
 
 	mustRun(t, append([]string{"migrate", "inventory", "-o", "csv", "--out", p("pre.csv")}, from...)...)
 	mustRun(t, with("migrate", "move", "--init-target", "--to-so-pin-file", p("so.pin"), "-o", "json")...)
+	sameKeysOnBothSides(t, from, tok.Label, p("user.pin"))
 	mustRun(t, with("migrate", "plan", "-o", "yaml", "--out", p("plan.yaml"))...)
 	runbook := mustRun(t, with("migrate", "plan", "-o", "markdown")...)
 	for _, want := range []string{tok.Label, "craton-hsm.module", "modutil", "libcraton_hsm.so"} {
@@ -59,5 +62,44 @@ func TestMainJobSoftHSMToEngine(t *testing.T) {
 	}
 	if !strings.Contains(out, "- [x] 3.") || !strings.Contains(out, "- [x] 7.") || strings.Contains(out, "FAIL") {
 		t.Fatalf("checklist:\n%s", out)
+	}
+}
+
+// sameKeysOnBothSides inventories the source and the engine target and
+// checks that every moved key shows the same fingerprint or check value on
+// both: the inventory identifies a key, not a module's copy of it.
+func sameKeysOnBothSides(t *testing.T, from []string, label, targetPIN string) {
+	t.Helper()
+	read := func(args ...string) inventory.Inventory {
+		var inv inventory.Inventory
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"migrate", "inventory", "-o", "json"}, args...)...)), &inv); err != nil {
+			t.Fatal(err)
+		}
+		return inv
+	}
+	src := read(from...)
+	dst := read("--from-module", "embedded", "--from-token", label, "--from-pin-file", targetPIN)
+	compared := 0
+	for _, r := range src.Records {
+		if r.Disposition != inventory.Wrap {
+			continue
+		}
+		got := dst.Find(r.Class, r.Label)
+		if len(got) != 1 {
+			t.Errorf("%s %q: %d copies on the target", r.Class, r.Label, len(got))
+			continue
+		}
+		// SoftHSMv2 hides the EC point of a private key without a public
+		// object: the source cannot know that fingerprint; the target can.
+		if (r.Fingerprint != "" && r.Fingerprint != got[0].Fingerprint) || r.CheckValue != got[0].CheckValue {
+			t.Errorf("%s %q: source fingerprint %q check %q, target fingerprint %q check %q",
+				r.Class, r.Label, r.Fingerprint, r.CheckValue, got[0].Fingerprint, got[0].CheckValue)
+		}
+		if r.Fingerprint != "" || r.CheckValue != "" {
+			compared++
+		}
+	}
+	if compared < 5 {
+		t.Fatalf("only %d moved keys had a fingerprint or check value to compare", compared)
 	}
 }

@@ -52,7 +52,7 @@ var (
 // checkValue computes a secret key's check value in the token. It returns
 // the hex value and the method, or "" and "none: <why>".
 func checkValue(s *p11.Session, mechs mechSet, o object, r *Record) (string, string) {
-	methods := checkMethods[o.keyType]
+	methods := methodsFor(o.keyType, r.Bytes)
 	if len(methods) == 0 {
 		return "", "none: no check method for " + ck.KeyTypeName(o.keyType)
 	}
@@ -81,6 +81,19 @@ func checkValue(s *p11.Session, mechs mechSet, o object, r *Record) (string, str
 		return "", "none: key allows no operation (CKA_ENCRYPT and CKA_SIGN not TRUE)"
 	}
 	return "", "none: " + strings.Join(failed, "; ")
+}
+
+// methodsFor orders the check methods so that every module picks the same
+// one for the same key: a generic secret shorter than 32 bytes uses
+// HMAC-SHA1 first, because SoftHSMv2 refuses it for HMAC-SHA256 while other
+// modules accept it — a preference by module would make the same key's
+// check values differ between source and target.
+func methodsFor(keyType uint, keyBytes int) []checkMethod {
+	methods := checkMethods[keyType]
+	if keyType == pkcs11.CKK_GENERIC_SECRET && keyBytes > 0 && keyBytes < 32 {
+		return []checkMethod{methods[1], methods[0]}
+	}
+	return methods
 }
 
 func runCheck(s *p11.Session, h pkcs11.ObjectHandle, m checkMethod) ([]byte, error) {
