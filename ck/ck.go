@@ -62,6 +62,13 @@ const (
 	// creates the shared-secret key and stores the ciphertext the peer
 	// needs in this read-only, non-secret attribute of the new key.
 	CKA_CRATON_KEM_CIPHERTEXT = 0x80000101
+
+	// CKA_CRATON_EC_PRIVATE_VALUE holds the P-256 scalar of the ECDSA half
+	// of an ML-DSA-65 private key made for CKM_CRATON_HYBRID_ML_DSA_ECDSA
+	// (its public object has CKA_EC_PARAMS and CKA_EC_POINT). Secret like
+	// CKA_VALUE. Craton's Rust engine keeps the scalar in CKA_EC_POINT,
+	// where any caller could read it; this engine does not (docs/pqc.md).
+	CKA_CRATON_EC_PRIVATE_VALUE = 0x80000102
 )
 
 // PKCS#11 3.2 post-quantum codes. Every value below was checked against the
@@ -155,7 +162,7 @@ var (
 		CKA_PARAMETER_SET: "CKA_PARAMETER_SET", CKA_ENCAPSULATE_TEMPLATE: "CKA_ENCAPSULATE_TEMPLATE",
 		CKA_DECAPSULATE_TEMPLATE: "CKA_DECAPSULATE_TEMPLATE", CKA_ENCAPSULATE: "CKA_ENCAPSULATE",
 		CKA_DECAPSULATE: "CKA_DECAPSULATE", CKA_SEED: "CKA_SEED",
-		CKA_CRATON_KEM_CIPHERTEXT: "CKA_CRATON_KEM_CIPHERTEXT",
+		CKA_CRATON_KEM_CIPHERTEXT: "CKA_CRATON_KEM_CIPHERTEXT", CKA_CRATON_EC_PRIVATE_VALUE: "CKA_CRATON_EC_PRIVATE_VALUE",
 	}
 	// The vendor key types carry a CRATON infix so that they do not print
 	// like the 3.2 standard CKK_ML_KEM (0x49) etc.

@@ -39,3 +39,6 @@ func appendBounded(buf, p []byte) ([]byte, error) {
 	}
 	return append(buf, p...), nil
 }
+
+// errParamSet is CKR_PARAMETER_SET_NOT_SUPPORTED (PKCS#11 3.2).
+var errParamSet error = pkcs11.Error(0x00000209)

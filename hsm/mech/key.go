@@ -26,6 +26,8 @@ type Key struct {
 	ECPub          *ecdsa.PublicKey
 	Ed             ed25519.PrivateKey
 	EdPub          ed25519.PublicKey
+	// PQ is the material of a PQC or hybrid KEM key (pqc.go).
+	PQ *PQKey
 
 	aes *aesCache
 }
@@ -102,6 +104,8 @@ func ParseKey(class, keyType uint, attrs map[uint][]byte) (*Key, error) {
 		return parseEC(class, attrs)
 	case keyType == ck.CKK_EC_EDWARDS:
 		return parseEd(class, attrs)
+	case IsPQKeyType(keyType):
+		return parsePQ(class, keyType, attrs)
 	}
 	return nil, errKeyType
 }
@@ -271,6 +275,8 @@ func KeyAttrs(k *Key) map[uint][]byte {
 		}
 	case k.Class == pkcs11.CKO_PUBLIC_KEY:
 		return PublicAttrs(k)
+	case k.PQ != nil:
+		return pqKeyAttrs(k)
 	case k.RSA != nil:
 		return rsaPrivateAttrs(k.RSA)
 	case k.EC != nil:
@@ -305,6 +311,8 @@ func rsaPrivateAttrs(priv *rsa.PrivateKey) map[uint][]byte {
 // secret keys.
 func PublicAttrs(k *Key) map[uint][]byte {
 	switch {
+	case k.PQ != nil:
+		return pqPublicAttrs(k)
 	case k.RSAPub != nil:
 		return map[uint][]byte{
 			pkcs11.CKA_MODULUS:         k.RSAPub.N.Bytes(),

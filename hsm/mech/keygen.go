@@ -104,7 +104,10 @@ func GenerateKeyPair(m *pkcs11.Mechanism, pubTmpl, privTmpl map[uint][]byte) (*K
 	case ck.CKM_EC_EDWARDS_KEY_PAIR_GEN, ck.CKM_EDDSA:
 		k, err = generateEd(pubTmpl)
 	default:
-		return nil, errMechInvalid
+		if _, ok := IsPQKeyGen(m.Mechanism); !ok {
+			return nil, errMechInvalid
+		}
+		k, err = generatePQ(m.Mechanism, pubTmpl, privTmpl)
 	}
 	if err != nil {
 		return nil, err
@@ -175,6 +178,8 @@ func pairwiseTest(k *Key) error {
 	msg := []byte("craton pairwise consistency test")
 	digest := sha256.Sum256(msg)
 	switch {
+	case k.PQ != nil:
+		return pqPairwise(k.PQ)
 	case k.RSA != nil:
 		sig, err := currentBackend().RSASign(k.RSA, digest[:], crypto.SHA256)
 		if err != nil {

@@ -50,6 +50,8 @@ func NewSign(m *pkcs11.Mechanism, k *Key) (SignOp, error) {
 		return newECDSASign(m, k)
 	case t == ck.CKM_EDDSA:
 		return newEdSign(m, k)
+	case isPQSign(t):
+		return newPQSign(m, k)
 	case isMAC(t):
 		return newMAC(m, k)
 	}
@@ -66,6 +68,8 @@ func NewVerify(m *pkcs11.Mechanism, k *Key) (VerifyOp, error) {
 		return newECDSAVerify(m, k)
 	case t == ck.CKM_EDDSA:
 		return newEdVerify(m, k)
+	case isPQSign(t):
+		return newPQVerify(m, k)
 	case isMAC(t):
 		s, err := newMAC(m, k)
 		if err != nil {

@@ -102,6 +102,8 @@ func NewMechanism(t uint, p any) *pkcs11.Mechanism {
 		return pkcs11.NewMechanism(t, pkcs11.NewECDH1DeriveParams(p.KDF, p.SharedData, p.PublicData))
 	case PSSParams:
 		return pkcs11.NewMechanism(t, pkcs11.NewPSSParams(p.Hash, p.MGF, uint(p.SaltLen)))
+	case SignContext:
+		return pkcs11.NewMechanism(t, encodeSignContext(p))
 	case CTRParams:
 		b := make([]byte, ctrSize)
 		putUlong(b, 0, uint64(p.CounterBits))

@@ -15,6 +15,8 @@ import (
 func marshalPKCS8(k *Key) ([]byte, error) {
 	var priv any
 	switch {
+	case k.PQ != nil:
+		return marshalPQPKCS8(k.PQ)
 	case k.RSA != nil:
 		priv = k.RSA
 	case k.EC != nil:
@@ -60,6 +62,9 @@ func derLen(b []byte) int {
 // before KW/KWP (so the KWP MLI is the padded length), and so does our own
 // KW wrap. The DER's own length decides where the key ends.
 func parsePKCS8(b []byte, keyType uint) (*Key, error) {
+	if IsPQKeyType(keyType) {
+		return parsePQPKCS8(b, keyType, 0)
+	}
 	n := derLen(b)
 	if n < 0 || len(b)-n > 7 || b[0] != 0x30 {
 		return nil, errWrappedKey
@@ -98,5 +103,5 @@ func parsePKCS8(b []byte, keyType uint) (*Key, error) {
 
 // isPrivateType reports the key types Unwrap builds from PKCS#8.
 func isPrivateType(t uint) bool {
-	return t == pkcs11.CKK_RSA || t == pkcs11.CKK_EC || t == ck.CKK_EC_EDWARDS
+	return t == pkcs11.CKK_RSA || t == pkcs11.CKK_EC || t == ck.CKK_EC_EDWARDS || IsPQKeyType(t)
 }

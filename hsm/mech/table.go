@@ -89,6 +89,7 @@ var table = func() []Info {
 		hmac(pkcs11.CKM_SHA512_HMAC, true),
 		hmac(pkcs11.CKM_SHA512_HMAC_GENERAL, true),
 	}
+	t = append(t, pqcTable()...)
 	slices.SortFunc(t, func(a, b Info) int { return cmp.Compare(a.Type, b.Type) })
 	return t
 }()
