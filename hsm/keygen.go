@@ -24,7 +24,10 @@ func genKeyType(m uint, tm attrMap) (uint, error) {
 	case ck.CKM_EC_EDWARDS_KEY_PAIR_GEN, ck.CKM_EDDSA:
 		kt = ck.CKK_EC_EDWARDS
 	default:
-		return 0, errMechInvalid
+		var ok bool
+		if kt, ok = pqGenKeyType(m); !ok {
+			return 0, errMechInvalid
+		}
 	}
 	if v, ok := tm[pkcs11.CKA_KEY_TYPE]; ok {
 		if got, _ := decUlong(v); got != kt {
@@ -67,6 +70,9 @@ func keyOrigin(m attrMap, local bool, genMech uint) {
 // from the caller's template and the key material.
 func newKeyAttrs(op tmplOp, tm attrMap, class, keyType uint, isSO bool, material map[uint][]byte) (attrMap, error) {
 	if err := checkNewTemplate(op, tm, class, keyType, isSO); err != nil {
+		return nil, err
+	}
+	if err := checkParamSet(tm, material); err != nil {
 		return nil, err
 	}
 	m := overlay(defaults(class, keyType), tm)
@@ -124,6 +130,8 @@ func (c *Ctx) generateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, temp []
 // keyBits is the audit key length of a key pair: modulus or curve bits.
 func keyBits(k *mech.Key) int {
 	switch {
+	case k.PQ != nil:
+		return k.PQ.AuditLen() // Craton: the parameter-set number
 	case k.RSAPub != nil:
 		return k.RSAPub.N.BitLen()
 	case k.ECPub != nil:
@@ -284,6 +292,9 @@ func (c *Ctx) deriveKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, basekey p
 	base, bk, _, err := c.opKey(s, basekey, pkcs11.CKA_DERIVE)
 	if err != nil {
 		return 0, err
+	}
+	if mech.IsKEM(mm.Mechanism) {
+		return c.deriveKEM(s, isSO, mm, base, bk, tm)
 	}
 	kt := uint(pkcs11.CKK_GENERIC_SECRET)
 	if v, ok := tm[pkcs11.CKA_KEY_TYPE]; ok {

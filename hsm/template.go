@@ -122,6 +122,7 @@ func defaults(class, keyType uint) attrMap {
 		set(t, pkcs11.CKA_SENSITIVE, pkcs11.CKA_ENCRYPT, pkcs11.CKA_DECRYPT, pkcs11.CKA_SIGN, pkcs11.CKA_VERIFY, pkcs11.CKA_WRAP, pkcs11.CKA_UNWRAP)
 		set(f, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_ALWAYS_SENSITIVE, pkcs11.CKA_NEVER_EXTRACTABLE, pkcs11.CKA_WRAP_WITH_TRUSTED, pkcs11.CKA_TRUSTED)
 	}
+	pqDefaults(m, class, keyType)
 	return m
 }
 

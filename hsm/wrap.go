@@ -1,6 +1,7 @@
 package hsm
 
 import (
+	"github.com/craton-co/craton/ck"
 	"github.com/craton-co/craton/hsm/mech"
 	"github.com/miekg/pkcs11"
 )
@@ -98,7 +99,12 @@ func (c *Ctx) unwrapKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, unwrappin
 	} else if err != nil {
 		return 0, err
 	}
-	k, err := mech.Unwrap(mm, uk, blob, class, kt, int(tm.ulong(pkcs11.CKA_VALUE_LEN)))
+	var k *mech.Key
+	if mech.IsPQKeyType(kt) {
+		k, err = mech.UnwrapPQ(mm, uk, blob, kt, tm.ulong(ck.CKA_PARAMETER_SET))
+	} else {
+		k, err = mech.Unwrap(mm, uk, blob, class, kt, int(tm.ulong(pkcs11.CKA_VALUE_LEN)))
+	}
 	if err != nil {
 		return 0, asRV(err)
 	}
