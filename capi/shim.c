@@ -99,6 +99,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
 
 extern CK_FUNCTION_LIST craton_function_list_2_40;   /* zfuncs.c */
 extern CK_FUNCTION_LIST_3_0 craton_function_list_3_0; /* zfuncs.c */
+extern CK_FUNCTION_LIST_3_2 craton_function_list_3_2; /* zfuncs.c */
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList)
 {
@@ -110,9 +111,14 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList)
 
 static CK_CHAR craton_interface_name[] = "PKCS 11";
 
-#define CRATON_N_INTERFACES 2
+/* The 3.0 list stays the default (first) interface, so that callers that
+ * ask for no particular version keep the table they have always had; a 3.2
+ * caller asks for {3, 2} and gets C_EncapsulateKey / C_DecapsulateKey (the
+ * other 3.2 additions are CKR_FUNCTION_NOT_SUPPORTED stubs). */
+#define CRATON_N_INTERFACES 3
 static CK_INTERFACE craton_interfaces[CRATON_N_INTERFACES] = {
 	{ craton_interface_name, &craton_function_list_3_0, 0 },
+	{ craton_interface_name, &craton_function_list_3_2, 0 },
 	{ craton_interface_name, &craton_function_list_2_40, 0 },
 };
 

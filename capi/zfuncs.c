@@ -639,6 +639,122 @@ CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE hSession)
 	return CKR_FUNCTION_NOT_SUPPORTED;
 }
 
+CK_RV C_EncapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hPublicKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_BYTE_PTR pCiphertext, CK_ULONG_PTR pulCiphertextLen, CK_OBJECT_HANDLE_PTR phKey)
+{
+	CRATON_GUARD();
+	return goC_EncapsulateKey(hSession, pMechanism, hPublicKey, pTemplate, ulAttributeCount, pCiphertext, pulCiphertextLen, phKey);
+}
+
+CK_RV C_DecapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hPrivateKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_BYTE_PTR pCiphertext, CK_ULONG ulCiphertextLen, CK_OBJECT_HANDLE_PTR phKey)
+{
+	CRATON_GUARD();
+	return goC_DecapsulateKey(hSession, pMechanism, hPrivateKey, pTemplate, ulAttributeCount, pCiphertext, ulCiphertextLen, phKey);
+}
+
+CK_RV C_VerifySignatureInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pMechanism;
+	(void)hKey;
+	(void)pSignature;
+	(void)ulSignatureLen;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_VerifySignature(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pData;
+	(void)ulDataLen;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_VerifySignatureUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pPart;
+	(void)ulPartLen;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_VerifySignatureFinal(CK_SESSION_HANDLE hSession)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_GetSessionValidationFlags(CK_SESSION_HANDLE hSession, CK_SESSION_VALIDATION_FLAGS_TYPE type, CK_FLAGS_PTR pFlags)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)type;
+	(void)pFlags;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_AsyncComplete(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName, CK_ASYNC_DATA_PTR pResult)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pFunctionName;
+	(void)pResult;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_AsyncGetID(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName, CK_ULONG_PTR pulID)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pFunctionName;
+	(void)pulID;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_AsyncJoin(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pFunctionName, CK_ULONG ulID, CK_BYTE_PTR pData, CK_ULONG ulData)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pFunctionName;
+	(void)ulID;
+	(void)pData;
+	(void)ulData;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_WrapKeyAuthenticated(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hWrappingKey, CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pWrappedKey, CK_ULONG_PTR pulWrappedKeyLen)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pMechanism;
+	(void)hWrappingKey;
+	(void)hKey;
+	(void)pAssociatedData;
+	(void)ulAssociatedDataLen;
+	(void)pWrappedKey;
+	(void)pulWrappedKeyLen;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+CK_RV C_UnwrapKeyAuthenticated(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_OBJECT_HANDLE_PTR phKey)
+{
+	CRATON_GUARD();
+	(void)hSession;
+	(void)pMechanism;
+	(void)hUnwrappingKey;
+	(void)pWrappedKey;
+	(void)ulWrappedKeyLen;
+	(void)pTemplate;
+	(void)ulAttributeCount;
+	(void)pAssociatedData;
+	(void)ulAssociatedDataLen;
+	(void)phKey;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
 CK_FUNCTION_LIST craton_function_list_2_40 = {
 	{2, 40},
 	C_Initialize,
@@ -805,5 +921,113 @@ CK_FUNCTION_LIST_3_0 craton_function_list_3_0 = {
 	C_VerifyMessageBegin,
 	C_VerifyMessageNext,
 	C_MessageVerifyFinal,
+};
+
+CK_FUNCTION_LIST_3_2 craton_function_list_3_2 = {
+	{3, 2},
+	C_Initialize,
+	C_Finalize,
+	C_GetInfo,
+	C_GetFunctionList,
+	C_GetSlotList,
+	C_GetSlotInfo,
+	C_GetTokenInfo,
+	C_GetMechanismList,
+	C_GetMechanismInfo,
+	C_InitToken,
+	C_InitPIN,
+	C_SetPIN,
+	C_OpenSession,
+	C_CloseSession,
+	C_CloseAllSessions,
+	C_GetSessionInfo,
+	C_GetOperationState,
+	C_SetOperationState,
+	C_Login,
+	C_Logout,
+	C_CreateObject,
+	C_CopyObject,
+	C_DestroyObject,
+	C_GetObjectSize,
+	C_GetAttributeValue,
+	C_SetAttributeValue,
+	C_FindObjectsInit,
+	C_FindObjects,
+	C_FindObjectsFinal,
+	C_EncryptInit,
+	C_Encrypt,
+	C_EncryptUpdate,
+	C_EncryptFinal,
+	C_DecryptInit,
+	C_Decrypt,
+	C_DecryptUpdate,
+	C_DecryptFinal,
+	C_DigestInit,
+	C_Digest,
+	C_DigestUpdate,
+	C_DigestKey,
+	C_DigestFinal,
+	C_SignInit,
+	C_Sign,
+	C_SignUpdate,
+	C_SignFinal,
+	C_SignRecoverInit,
+	C_SignRecover,
+	C_VerifyInit,
+	C_Verify,
+	C_VerifyUpdate,
+	C_VerifyFinal,
+	C_VerifyRecoverInit,
+	C_VerifyRecover,
+	C_DigestEncryptUpdate,
+	C_DecryptDigestUpdate,
+	C_SignEncryptUpdate,
+	C_DecryptVerifyUpdate,
+	C_GenerateKey,
+	C_GenerateKeyPair,
+	C_WrapKey,
+	C_UnwrapKey,
+	C_DeriveKey,
+	C_SeedRandom,
+	C_GenerateRandom,
+	C_GetFunctionStatus,
+	C_CancelFunction,
+	C_WaitForSlotEvent,
+	C_GetInterfaceList,
+	C_GetInterface,
+	C_LoginUser,
+	C_SessionCancel,
+	C_MessageEncryptInit,
+	C_EncryptMessage,
+	C_EncryptMessageBegin,
+	C_EncryptMessageNext,
+	C_MessageEncryptFinal,
+	C_MessageDecryptInit,
+	C_DecryptMessage,
+	C_DecryptMessageBegin,
+	C_DecryptMessageNext,
+	C_MessageDecryptFinal,
+	C_MessageSignInit,
+	C_SignMessage,
+	C_SignMessageBegin,
+	C_SignMessageNext,
+	C_MessageSignFinal,
+	C_MessageVerifyInit,
+	C_VerifyMessage,
+	C_VerifyMessageBegin,
+	C_VerifyMessageNext,
+	C_MessageVerifyFinal,
+	C_EncapsulateKey,
+	C_DecapsulateKey,
+	C_VerifySignatureInit,
+	C_VerifySignature,
+	C_VerifySignatureUpdate,
+	C_VerifySignatureFinal,
+	C_GetSessionValidationFlags,
+	C_AsyncComplete,
+	C_AsyncGetID,
+	C_AsyncJoin,
+	C_WrapKeyAuthenticated,
+	C_UnwrapKeyAuthenticated,
 };
 

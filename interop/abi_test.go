@@ -54,10 +54,10 @@ int main(int argc, char **argv) {
 	}
 	EXPECT(gil(NULL, NULL), CKR_ARGUMENTS_BAD);
 	EXPECT(gil(NULL, &n), CKR_OK);
-	CHECK(n == 2);
+	CHECK(n == 3);
 	n = 1;
 	EXPECT(gil(ifs, &n), CKR_BUFFER_TOO_SMALL);
-	CHECK(n == 2);
+	CHECK(n == 3);
 	n = 4;
 	EXPECT(gil(ifs, &n), CKR_OK);
 	CHECK(strcmp((char *)ifs[0].pInterfaceName, "PKCS 11") == 0);

@@ -244,7 +244,18 @@ extern "C" {
 #define CK_PKCS11_FUNCTION_INFO(name) \
   __PASTE(CK_,name) name;
 
-/* craton: the v3.0 list holds every function in pkcs11f.h ... */
+/* craton: the v3.2 list holds every function in pkcs11f.h ... */
+struct CK_FUNCTION_LIST_3_2 {
+
+  CK_VERSION    version;  /* Cryptoki version */
+
+#include "pkcs11f.h"
+
+};
+
+/* ... the v3.0 list all but the 3.2 additions ... */
+#define CK_PKCS11_3_0_ONLY 1
+
 struct CK_FUNCTION_LIST_3_0 {
 
   CK_VERSION    version;  /* Cryptoki version */
@@ -252,6 +263,8 @@ struct CK_FUNCTION_LIST_3_0 {
 #include "pkcs11f.h"
 
 };
+
+#undef CK_PKCS11_3_0_ONLY
 
 /* ... the v2.40 list only the first 68 of them. */
 #define CK_PKCS11_2_40_ONLY 1
