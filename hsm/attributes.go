@@ -227,7 +227,7 @@ func (m attrMap) bool(t uint) bool { v := m[t]; return len(v) == 1 && v[0] != 0 
 func (m attrMap) ulong(t uint) uint { v, _ := decUlong(m[t]); return v }
 
 func (m attrMap) clone() attrMap {
-	n := make(attrMap, len(m))
+	n := make(attrMap, len(m)+8) // room for what callers usually add
 	for k, v := range m {
 		n[k] = v
 	}

@@ -86,7 +86,7 @@ func mechRow(c uint, s, d mechSet) MechRow {
 	default:
 		row.Status = StatusTargetOnly
 		if postQuantum[c] {
-			row.Advice = "post-quantum: target only (SoftHSMv2 does not implement it); see Post-quantum migration"
+			row.Advice = "post-quantum: target only (SoftHSMv2 does not implement it); see the runbook's post-quantum next steps and docs/pqc.md"
 		}
 	}
 	return row
@@ -106,6 +106,9 @@ var postQuantum = map[uint]bool{
 	ck.CKM_CRATON_SLH_DSA_SHA2_128S: true, ck.CKM_CRATON_SLH_DSA_SHA2_256S: true,
 	ck.CKM_CRATON_HYBRID_ML_DSA_ECDSA: true, ck.CKM_CRATON_HYBRID_X25519_MLKEM768: true,
 	ck.CKM_CRATON_HYBRID_X25519_MLKEM1024: true,
+	// PKCS#11 3.2 standard codes (docs/pqc.md).
+	ck.CKM_ML_KEM_KEY_PAIR_GEN: true, ck.CKM_ML_KEM: true, ck.CKM_ML_DSA_KEY_PAIR_GEN: true,
+	ck.CKM_ML_DSA: true, ck.CKM_SLH_DSA_KEY_PAIR_GEN: true, ck.CKM_SLH_DSA: true,
 }
 
 func sourceOnlyAdvice(c uint) string {

@@ -269,4 +269,18 @@ craton token backup --config {{.Env.TargetConfig}} --token {{q .Plan.Source.Toke
 ` + "```" + `
 
 Store the backup and its passphrase apart from each other.
+
+## 9. Post-quantum next steps (target only)
+
+SoftHSMv2 has no post-quantum mechanisms, so nothing above moved or needs any; Craton HSM offers them
+under its vendor codes and the PKCS#11 3.2 codes (` + "`craton migrate mechanisms`" + ` lists them as target-only).
+After cutover, when the consumers are ready:
+
+- Inventory long-lived secrets and signatures exposed to harvest-now-decrypt-later; plan hybrid key
+  establishment first (` + "`CKM_HYBRID_X25519_ML_KEM_768`" + ` 0x80000040, or ML-KEM through ` + "`C_EncapsulateKey`" + `).
+- Generate ML-DSA / SLH-DSA keys next to (not instead of) today's RSA/EC keys, e.g.
+  ` + "`CKM_ML_DSA_KEY_PAIR_GEN`" + ` with ` + "`CKA_PARAMETER_SET`" + ` = ` + "`CKP_ML_DSA_65`" + `, and dual-sign during the transition.
+- PQC mechanisms are not FIPS-approved here: with ` + "`fips_approved_only`" + ` (or CRATON_HSM_FIPS=1) they are
+  hidden; ` + "`enable_pqc: false`" + ` hides them too.
+- Key formats, KEM routes and wrapping: docs/pqc.md in the Craton distribution.
 `
