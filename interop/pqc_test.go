@@ -279,4 +279,3 @@ func TestPQC32Interface(t *testing.T) {
 	}
 	mustContain(t, out, "pqc ok")
 }
-
