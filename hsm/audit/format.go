@@ -125,8 +125,56 @@ func marshal(v any) ([]byte, error) {
 }
 
 // encode returns the payload (what is hashed) and the full line (without
-// the newline) of rec chained after prev.
+// the newline) of rec chained after prev. It appends the fields directly
+// (encoding/json's reflection and re-compaction of the marshalers' output
+// cost ~10 µs per entry, on every audited call); the bytes are those
+// marshal gives for record and line (TestEncodeMatchesReflect).
 func encode(rec record, prev Hash) (payload, full []byte, err error) {
+	if err := rec.Operation.check(); err != nil {
+		return nil, nil, err
+	}
+	// A line is ~280 bytes plus the operation's arguments.
+	buf := make([]byte, 0, 384)
+	buf = append(buf, `{"format_version":`...)
+	buf = strconv.AppendUint(buf, uint64(rec.FormatVersion), 10)
+	buf = append(buf, `,"timestamp":`...)
+	buf = strconv.AppendUint(buf, rec.Timestamp, 10)
+	buf = append(buf, `,"session_handle":`...)
+	buf = strconv.AppendUint(buf, rec.SessionHandle, 10)
+	buf = append(buf, `,"operation":`...)
+	buf = rec.Operation.appendJSON(buf)
+	buf = append(buf, `,"key_id":`...)
+	if rec.KeyID == nil {
+		buf = append(buf, "null"...)
+	} else {
+		k, err := rec.KeyID.MarshalJSON()
+		if err != nil {
+			return nil, nil, err
+		}
+		buf = append(buf, k...)
+	}
+	buf = append(buf, `,"result":`...)
+	if !rec.Result.failed {
+		buf = append(buf, `"Success"`...)
+	} else {
+		buf = strconv.AppendUint(append(buf, `{"Failure":`...), rec.Result.rv, 10)
+		buf = append(buf, '}')
+	}
+	payload = append(append(make([]byte, 0, len(buf)+1), buf...), '}')
+	buf = append(buf, `,"previous_hash":[`...)
+	for i, c := range prev {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendUint(buf, uint64(c), 10)
+	}
+	full = append(buf, ']', '}')
+	return payload, full, nil
+}
+
+// encodeReflect is encode through encoding/json, the reference the fast
+// encoder is tested against.
+func encodeReflect(rec record, prev Hash) (payload, full []byte, err error) {
 	if payload, err = marshal(rec); err != nil {
 		return nil, nil, err
 	}

@@ -65,7 +65,10 @@ type Log struct {
 	flushing    bool   // a goroutine is writing outside the lock
 	err         error  // sticky: a failed write, sync or head update
 
-	mem    []Entry // in-memory log only: a ring of at most memCap
+	// In-memory log only: a ring of at most memCap encoded lines (one
+	// pointer each, so the garbage collector does not trace 100,000
+	// pointer-rich entries on every cycle; Entries decodes them).
+	mem    [][]byte
 	memAt  int     // index of the oldest entry once the ring is full
 	memCap int
 
@@ -250,10 +253,10 @@ func (l *Log) Append(ev Event) error {
 	l.n++
 
 	if l.f == nil {
-		if e := entryOf(0, rec); len(l.mem) < l.memCap {
-			l.mem = append(l.mem, e)
+		if len(l.mem) < l.memCap {
+			l.mem = append(l.mem, full)
 		} else {
-			l.mem[l.memAt] = e
+			l.mem[l.memAt] = full
 			l.memAt = (l.memAt + 1) % l.memCap
 		}
 		l.durable, l.durableHash = l.n, l.hash
@@ -392,7 +395,14 @@ func (l *Log) Entries() []Entry {
 		return nil
 	}
 	out := make([]Entry, 0, len(l.mem))
-	return append(append(out, l.mem[l.memAt:]...), l.mem[:l.memAt]...)
+	for _, raw := range append(append([][]byte(nil), l.mem[l.memAt:]...), l.mem[:l.memAt]...) {
+		p, err := decode(raw)
+		if err != nil {
+			panic("audit: an in-memory entry does not decode: " + err.Error()) // encode and decode disagree: a bug
+		}
+		out = append(out, entryOf(0, p.rec))
+	}
+	return out
 }
 
 // Opened is what Open found in the existing file: its entry count and any

@@ -283,10 +283,15 @@ func (o Operation) MarshalJSON() ([]byte, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	return o.appendJSON(nil), nil
+}
+
+// appendJSON appends o's JSON (MarshalJSON without the schema check).
+func (o Operation) appendJSON(buf []byte) []byte {
 	if variants[o.name] == nil {
-		return appendJSONString(nil, o.name), nil
+		return appendJSONString(buf, o.name)
 	}
-	buf := append(appendJSONString([]byte{'{'}, o.name), ':', '{')
+	buf = append(appendJSONString(append(buf, '{'), o.name), ':', '{')
 	for i, a := range o.args {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -301,7 +306,7 @@ func (o Operation) MarshalJSON() ([]byte, error) {
 			buf = appendJSONString(buf, v)
 		}
 	}
-	return append(buf, '}', '}'), nil
+	return append(buf, '}', '}')
 }
 
 // UnmarshalJSON reads one operation, checking it against the schema:
