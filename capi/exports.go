@@ -59,6 +59,21 @@ func input(p C.CK_BYTE_PTR, n C.CK_ULONG, limit int, overRV uint) ([]byte, uint)
 	return C.GoBytes(unsafe.Pointer(p), C.int(n)), C.CKR_OK
 }
 
+// inputView is input without the copy: a view of the caller's buffer, valid
+// only during the call and never kept or handed to the engine.
+func inputView(p C.CK_BYTE_PTR, n C.CK_ULONG, limit int, overRV uint) ([]byte, uint) {
+	if n == 0 {
+		return []byte{}, C.CKR_OK
+	}
+	if p == nil {
+		return nil, C.CKR_ARGUMENTS_BAD
+	}
+	if uint64(n) > uint64(limit) {
+		return nil, overRV
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)), C.CKR_OK
+}
+
 func data(p C.CK_BYTE_PTR, n C.CK_ULONG) ([]byte, uint) {
 	return input(p, n, maxData, C.CKR_DATA_LEN_RANGE)
 }
@@ -602,14 +617,18 @@ func initOp(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, fam []o
 
 // oneShot is the common shape of C_Encrypt/C_Decrypt/C_Sign/C_Digest and
 // the *Update calls that return data.
+//
+// The caller's input is read in place to match a kept output (the second
+// call of the two-call idiom copies nothing) and copied only when the
+// operation runs: the engine never sees C memory.
 func oneShot(hSession C.CK_SESSION_HANDLE, op opKind, pIn C.CK_BYTE_PTR, ulIn C.CK_ULONG, pOut C.CK_BYTE_PTR, pulOut C.CK_ULONG_PTR, f func(be backend, sh pkcs11.SessionHandle, in []byte) ([]byte, error)) C.CK_RV {
 	return call(func(be backend) uint {
-		in, rv := data(pIn, ulIn)
+		view, rv := inputView(pIn, ulIn, maxData, C.CKR_DATA_LEN_RANGE)
 		if rv != C.CKR_OK {
 			return rv
 		}
 		sh := sess(hSession)
-		return output(sh, op, in, pOut, pulOut, func() ([]byte, error) { return f(be, sh, in) })
+		return output(sh, op, view, pOut, pulOut, func() ([]byte, error) { return f(be, sh, bytes.Clone(view)) })
 	})
 }
 

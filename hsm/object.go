@@ -57,7 +57,15 @@ func (o *object) parsedKey(attrs attrMap) (*mech.Key, error) {
 	}
 	var k *mech.Key
 	if o.class() == pkcs11.CKO_SECRET_KEY {
-		k = &mech.Key{Class: pkcs11.CKO_SECRET_KEY, KeyType: attrs.ulong(pkcs11.CKA_KEY_TYPE), Secret: attrs[pkcs11.CKA_VALUE]}
+		// mech.ParseKey caches the AES key schedule and GCM instance on the
+		// Key (no aes.NewCipher/cipher.NewGCM per *Init); a value it
+		// refuses keeps the plain literal, so the operation reports what it
+		// always did (e.g. CKR_KEY_SIZE_RANGE).
+		kt := attrs.ulong(pkcs11.CKA_KEY_TYPE)
+		var err error
+		if k, err = mech.ParseKey(pkcs11.CKO_SECRET_KEY, kt, attrs); err != nil {
+			k = &mech.Key{Class: pkcs11.CKO_SECRET_KEY, KeyType: kt, Secret: attrs[pkcs11.CKA_VALUE]}
+		}
 	} else {
 		var err error
 		if k, err = mech.ParseKey(attrs.ulong(pkcs11.CKA_CLASS), attrs.ulong(pkcs11.CKA_KEY_TYPE), attrs); err != nil {

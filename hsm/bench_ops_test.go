@@ -1,0 +1,45 @@
+package hsm
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/miekg/pkcs11"
+)
+
+// Engine-level costs of the ABI rows in docs/benchmarks.md without the C
+// layer: *Init + the single-part call, audit off (the in-memory log).
+
+func benchDigest4KB(b *testing.B, c *Ctx, sh pkcs11.SessionHandle) {
+	data := bytes.Repeat([]byte{0x3c}, 4096)
+	m := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_SHA256, nil)}
+	b.ReportAllocs()
+	for b.Loop() {
+		must(b, c.DigestInit(sh, m))
+		if _, err := c.Digest(sh, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEngineDigest4KB(b *testing.B) {
+	c, sh := ready(b, b.TempDir())
+	benchDigest4KB(b, c, sh)
+}
+
+func BenchmarkEngineGCMEncrypt4KB(b *testing.B) {
+	c, sh := ready(b, b.TempDir())
+	key, err := c.CreateObject(sh, aesTemplate("gcm", "", bytes.Repeat([]byte{1}, 32), false, pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, true)))
+	must(b, err)
+	data := bytes.Repeat([]byte{0x3c}, 4096)
+	iv := make([]byte, 12)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		iv[0], iv[1], iv[2] = byte(i), byte(i>>8), byte(i>>16)
+		m := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, pkcs11.NewGCMParams(iv, nil, 128))}
+		must(b, c.EncryptInit(sh, m, key))
+		if _, err := c.Encrypt(sh, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
