@@ -20,15 +20,6 @@ import (
 	"github.com/craton-co/craton/p11"
 )
 
-// TestMain removes the craton binary the reliability tests build.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
 var (
 	binOnce sync.Once
 	binDir  string
