@@ -130,6 +130,9 @@ func cipherAll(op *activeOp, in []byte) ([]byte, error) {
 		return nil, err
 	}
 	b, err := op.cipher.Final()
+	if len(a) == 0 && b != nil {
+		return b, err // single-part ciphers buffer everything: no copy
+	}
 	return append(a, b...), err
 }
 
