@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/craton-co/craton/errs"
 	"github.com/craton-co/craton/internal/iostreams"
@@ -40,6 +41,10 @@ Exit codes are listed in docs/exit-codes.md.`,
 func Execute(io *iostreams.IOStreams, args []string) int {
 	root := NewRootCmd(io)
 	root.SetArgs(args)
+	if err := unknownSubcommand(root, args); err != nil {
+		fmt.Fprintf(io.ErrOut, "craton: %v\n", err)
+		return errs.ExitCode(err)
+	}
 	c, err := root.ExecuteC()
 	if err == nil {
 		return 0
@@ -51,6 +56,18 @@ func Execute(io *iostreams.IOStreams, args []string) int {
 	}
 	fmt.Fprintf(io.ErrOut, "craton: %v\n", err)
 	return errs.ExitCode(err)
+}
+
+// unknownSubcommand refuses "craton migrate teleport": cobra only checks
+// subcommand names at the root, and a group command (no RunE) given an
+// unknown word prints its help and exits 0, which a script would take for
+// success.
+func unknownSubcommand(root *cobra.Command, args []string) error {
+	c, rest, err := root.Find(args)
+	if err != nil || c == root || c.Runnable() || !c.HasSubCommands() || len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+		return nil
+	}
+	return errs.Usage(fmt.Sprintf("unknown command %q for %q", rest[0], c.CommandPath()), fmt.Sprintf("see '%s --help'", c.CommandPath()))
 }
 
 // ranCommand tells whether cobra got as far as a command's RunE; errors

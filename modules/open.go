@@ -1,6 +1,8 @@
 package modules
 
 import (
+	"errors"
+
 	"github.com/craton-co/craton/errs"
 	"github.com/craton-co/craton/hsm"
 	"github.com/craton-co/craton/hsm/config"
@@ -34,7 +36,11 @@ func OpenEmbedded(configPath string) (*p11.Loaded, error) {
 func OpenEngine(cfg config.Config) (*p11.Loaded, error) {
 	ctx, err := hsm.Open(cfg)
 	if err != nil {
-		if errs.KindOf(err) == errs.KindInternal {
+		// A store that cannot be opened (full disk, read-only or missing
+		// directory) is the engine failing to start, like any I/O error.
+		var e *errs.Error
+		storeOpen := errors.As(err, &e) && e.Op == "open store" && e.Kind == errs.KindState
+		if errs.KindOf(err) == errs.KindInternal || storeOpen {
 			return nil, &errs.Error{Kind: errs.KindModule, Op: "start the embedded Craton HSM engine",
 				Msg: err.Error(), RV: p11.RV(err), Err: err,
 				Hint: "check token.storage_path and audit.log_path in the engine config (--config)"}
