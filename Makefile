@@ -9,7 +9,7 @@ P11KITDIR ?= $(PREFIX)/share/p11-kit/modules
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/craton-co/craton/cmd.Version=$(VERSION)
 
-.PHONY: all build lib install test test-interop demo docs fuzz help
+.PHONY: all build lib install test test-interop demo docs fuzz reliability-long help
 all: build lib
 
 build: ## build the craton CLI (./craton)
@@ -39,8 +39,12 @@ demo: ## migrate a demo SoftHSMv2 token into the embedded engine and verify
 docs: ## regenerate docs/cli and docs/exit-codes.md
 	$(GO) run ./internal/gendocs
 
-fuzz: ## long fuzzing runs of the C translation layer
-	$(GO) test ./capi -run '^$$' -fuzz FuzzDecode -fuzztime 5m
+fuzz: ## long fuzzing runs of every fuzz target (FUZZTIME each, default 5m; docs/reliability.md)
+	FUZZTIME=$${FUZZTIME:-5m} ./scripts/fuzz.sh
+
+reliability-long: ## 500 kill -9 crash trials of migrate move and 40 random PKCS#11 fault points
+	CRATON_CRASH_TRIALS=500 $(GO) test -count=1 -timeout 3h -v -run TestCrashMoveKill9Converges ./cmd
+	CRATON_FAULT_POINTS=40 $(GO) test -race -count=1 -timeout 2h -v -run TestFaultsMoveRandomPoint ./internal/faults
 
 bench: build lib ## engine vs SoftHSMv2 through the PKCS#11 ABI, migration throughput, Go benchmarks -> docs/benchmarks.md (~8 min, 2 cores)
 	$(GO) run ./bench -lib ./libcraton_hsm.so -craton ./craton -out docs/benchmarks.md
