@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/craton-co/craton/errs"
 	"github.com/craton-co/craton/internal/iostreams"
+	"github.com/craton-co/craton/inventory"
 	"github.com/craton-co/craton/modules"
 	"github.com/craton-co/craton/p11"
 	"github.com/craton-co/craton/pin"
@@ -17,6 +20,7 @@ import (
 	"github.com/craton-co/craton/wrapmove"
 	"github.com/miekg/pkcs11"
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 )
 
 // migrationFlags are the flags every two-module migration command shares.
@@ -170,9 +174,10 @@ func safeName(s string) string {
 
 // PlanOptions are the options of 'craton migrate plan'.
 type PlanOptions struct {
-	IO     *iostreams.IOStreams
-	M      migrationFlags
-	Output OutputFlags
+	IO            *iostreams.IOStreams
+	M             migrationFlags
+	InventoryFile string
+	Output        OutputFlags
 }
 
 func newPlanCmd(io *iostreams.IOStreams) *cobra.Command {
@@ -180,20 +185,32 @@ func newPlanCmd(io *iostreams.IOStreams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "plan",
 		Short: "Decide per object: wrap, copy, regenerate, skip or blocked; write the plan or a runbook",
-		Long: `Reads the source token and the target's capabilities and decides, for each
-object, what the move will do (wrap with KWP or KW, copy by value, regenerate,
-skip because it is already present and proven, or blocked) and why.
+		Long: `Takes the source's inventory (live, or --inventory FILE) and the target's
+capabilities and objects, and decides for each object what the move will do
+(wrap with KWP or KW, copy by value, regenerate, skip because it is already
+present and proven, or blocked) and why. The inventory's disposition says
+what the source allows; the plan adds what depends on the target.
+
+With --inventory FILE (the CSV of 'craton migrate inventory', or its JSON or
+YAML) only the target is opened: the source module need not be reachable. A
+CSV carries no token information, so --from-token names the source token
+recorded in the plan (move checks it); JSON and YAML carry the label and
+serial. The source's wrap mechanisms are then taken from a JSON/YAML
+inventory, or assumed (KWP and KW, as every SoftHSMv2 2.x offers).
 
 --output yaml writes the plan file that 'migrate move --plan' executes
 (schema: docs/plan-format.md). --output markdown writes the operator runbook:
 the guide's steps filled with this deployment's labels, IDs and paths.`,
 		Example: `  craton migrate plan --from-token "Your-Token-Label" --from-pin-file src.pin \
     --to-pin-file dst.pin --output yaml --out plan.yaml
+  craton migrate plan --inventory pre.csv --from-token "Your-Token-Label" \
+    --to-pin-file dst.pin --output yaml --out plan.yaml
   craton migrate plan ... --output markdown --out RUNBOOK.md`,
 		Args: cobra.NoArgs,
 		RunE: markRan(func(*cobra.Command, []string) error { return planRun(opts) }),
 	}
 	opts.M.register(c, false)
+	c.Flags().StringVar(&opts.InventoryFile, "inventory", "", "plan from this source inventory (CSV, or .json/.yaml) instead of the live source; only the target is opened")
 	opts.Output.register(c)
 	return c
 }
@@ -202,14 +219,24 @@ func planRun(opts *PlanOptions) error {
 	if err := opts.Output.check(opts.IO); err != nil {
 		return err
 	}
-	s, err := openSides(opts.IO, &opts.M)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	p, err := loadOrMakePlan("", opts.M, s)
-	if err != nil {
-		return err
+	var p wrapmove.Plan
+	if opts.InventoryFile != "" {
+		inv, err := loadInventoryFile(opts.InventoryFile)
+		if err != nil {
+			return err
+		}
+		if p, err = planFromInventoryFile(opts, inv); err != nil {
+			return err
+		}
+	} else {
+		s, err := openSides(opts.IO, &opts.M)
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		if p, err = makePlan(opts.M, s); err != nil {
+			return err
+		}
 	}
 	env := wrapmove.RunbookEnv{SourceModule: opts.M.From.Module, TargetConfig: opts.M.To.Config}
 	if opts.M.To.Module != modules.Embedded {
@@ -222,6 +249,92 @@ func planRun(opts *PlanOptions) error {
 		Markdown: func(w io.Writer) error { return wrapmove.RenderRunbook(w, p, env) },
 		YAML:     func(w io.Writer) error { return wrapmove.WritePlan(w, p) },
 	})
+}
+
+// planFromInventoryFile plans from an inventory file and the target alone.
+// The source token recorded in the plan is --from-token, else the
+// inventory's own (JSON/YAML); the target token defaults to it, as in a
+// live plan.
+func planFromInventoryFile(opts *PlanOptions, inv *inventory.Inventory) (wrapmove.Plan, error) {
+	srcEP := wrapmove.Endpoint{Module: opts.M.From.Module, Token: opts.M.From.Token, Serial: opts.M.From.Serial}
+	if srcEP.Token == "" {
+		srcEP.Token = inv.Token.Label
+	}
+	if srcEP.Token == "" {
+		return wrapmove.Plan{}, errs.Usage("--inventory "+opts.InventoryFile+" names no source token (a CSV carries records only)",
+			"pass --from-token LABEL: the source token's label, recorded in the plan and checked by 'migrate move'")
+	}
+	to := opts.M.To
+	if to.Token == "" {
+		to.Token = srcEP.Token
+	}
+	dst, dstPIN, err := openEndpoint(opts.IO, to, opts.M.ToPIN, false)
+	if err != nil {
+		return wrapmove.Plan{}, err
+	}
+	defer dst.close()
+	caps, err := wrapmove.ProbeTarget(dst.mod, dst.token)
+	if err != nil {
+		return wrapmove.Plan{}, err
+	}
+	present, err := inventory.Take(dst.mod, dst.token, inventory.Options{PIN: dstPIN})
+	if err != nil {
+		return wrapmove.Plan{}, err
+	}
+	return wrapmove.PlanFromInventory(inv, caps, present.Records, srcEP, targetEndpoint(opts.M, dst)), nil
+}
+
+// makePlan plans from the live source: its inventory, both modules'
+// capabilities, and the objects already on the target.
+func makePlan(m migrationFlags, s *sides) (wrapmove.Plan, error) {
+	caps, err := wrapmove.ProbeCapabilities(s.src.mod, s.src.token, s.dst.mod, s.dst.token)
+	if err != nil {
+		return wrapmove.Plan{}, err
+	}
+	inv, err := inventory.Take(s.src.mod, s.src.token, inventory.Options{PIN: s.srcPIN})
+	if err != nil {
+		return wrapmove.Plan{}, err
+	}
+	present, err := inventory.Take(s.dst.mod, s.dst.token, inventory.Options{PIN: s.dstPIN})
+	if err != nil {
+		return wrapmove.Plan{}, err
+	}
+	srcEP := wrapmove.Endpoint{Module: m.From.Module, Token: s.src.token.Label, Serial: s.src.token.Serial}
+	return wrapmove.PlanFromInventory(inv, caps, present.Records, srcEP, targetEndpoint(m, s.dst)), nil
+}
+
+func targetEndpoint(m migrationFlags, dst *endpoint) wrapmove.Endpoint {
+	return wrapmove.Endpoint{Module: m.To.Module, Token: dst.token.Label, Serial: dst.token.Serial}
+}
+
+// loadInventoryFile reads an inventory written by 'craton migrate
+// inventory': JSON or YAML by the file's extension, else CSV.
+func loadInventoryFile(path string) (*inventory.Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errs.New(errs.KindUsage, "--inventory", err.Error(), "pass the file written by 'craton migrate inventory'")
+	}
+	var inv inventory.Inventory
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		err = json.Unmarshal(data, &inv)
+	case ".yaml", ".yml":
+		err = yaml.Unmarshal(data, &inv)
+	default:
+		ci, cerr := inventory.ReadCSV(bytes.NewReader(data))
+		if cerr != nil {
+			return nil, cerr
+		}
+		return ci, nil
+	}
+	if err != nil {
+		return nil, &errs.Error{Kind: errs.KindInput, Op: "read inventory " + path, Msg: err.Error(),
+			Hint: "write it with 'craton migrate inventory -o json' (or -o yaml, or -o csv)"}
+	}
+	for i := range inv.Records {
+		inventory.SetSize(&inv.Records[i], inv.Records[i].Size)
+	}
+	return &inv, nil
 }
 
 // PlanRow is one action of a plan, as listed on a terminal or in CSV.
@@ -408,9 +521,5 @@ func loadOrMakePlan(path string, m migrationFlags, s *sides) (wrapmove.Plan, err
 	if path != "" {
 		return wrapmove.LoadPlan(path)
 	}
-	res, err := wrapmove.Move(context.Background(), moveOptions(m, s, nil, true, false, ""))
-	if err != nil {
-		return wrapmove.Plan{}, err
-	}
-	return res.Plan, nil
+	return makePlan(m, s)
 }

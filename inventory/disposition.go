@@ -175,25 +175,84 @@ func applyTarget(r *Record, o object, d Disposition, reason string, t *Capabilit
 }
 
 func targetBlock(o object, d Disposition, t *Capabilities, p sourceProfile) string {
-	name := t.Name
-	if name == "" {
-		name = "the target"
+	if lack := t.lacks(o.isKey, o.keyType, d); lack != "" {
+		return lack
 	}
-	if o.isKey && !hasUint(t.KeyTypes, o.keyType) {
-		return fmt.Sprintf("%s lacks key type %s", name, ck.KeyTypeName(o.keyType))
+	if d == Wrap && !newMechSet(t.Mechanisms).has(p.wrapMech, pkcs11.CKF_UNWRAP) {
+		return fmt.Sprintf("%s cannot unwrap %s (not offered with CKF_UNWRAP)", t.name(), ck.MechName(p.wrapMech))
 	}
-	tm := newMechSet(t.Mechanisms)
-	switch d {
-	case Wrap:
-		if !tm.has(p.wrapMech, pkcs11.CKF_UNWRAP) {
-			return fmt.Sprintf("%s cannot unwrap %s (not offered with CKF_UNWRAP)", name, ck.MechName(p.wrapMech))
-		}
-	case Regenerate:
-		if g, ok := genMechs[o.keyType]; ok && !tm.has(g, 0) {
-			return fmt.Sprintf("%s lacks %s to generate the replacement", name, ck.MechName(g))
+	return ""
+}
+
+// Lacks says what the target lacks to take r's object with disposition d:
+// the key type, or for a key to regenerate the mechanism that generates
+// its replacement; "" when nothing. Which wrap mechanism both sides share
+// is not judged here (the planner, package wrapmove, chooses it). A nil
+// Capabilities lacks nothing: it means "don't judge".
+func (c *Capabilities) Lacks(r Record, d Disposition) string {
+	if c == nil {
+		return ""
+	}
+	isKey := r.Class == ClassPrivateKey || r.Class == ClassPublicKey || r.Class == ClassSecretKey
+	kt, known := keyTypeByName(r.KeyType)
+	if isKey && !known {
+		return fmt.Sprintf("%s lacks key type %s", c.name(), r.KeyType)
+	}
+	return c.lacks(isKey, kt, d)
+}
+
+func (c *Capabilities) lacks(isKey bool, keyType uint, d Disposition) string {
+	if isKey && !hasUint(c.KeyTypes, keyType) {
+		return fmt.Sprintf("%s lacks key type %s", c.name(), ck.KeyTypeName(keyType))
+	}
+	if d == Regenerate {
+		if g, ok := genMechs[keyType]; ok && isKey && !newMechSet(c.Mechanisms).has(g, 0) {
+			return fmt.Sprintf("%s lacks %s to generate the replacement", c.name(), ck.MechName(g))
 		}
 	}
 	return ""
+}
+
+func (c *Capabilities) name() string {
+	if c.Name == "" {
+		return "the target"
+	}
+	return c.Name
+}
+
+// FollowRegenerated marks regenerate the public key and the certificate
+// that belong to a private key marked regenerate: the new key pair made on
+// the target replaces both halves, and the certificate has to be re-issued
+// for the new public key. They belong to it when they share its non-empty
+// CKA_ID and, where both fingerprints are known, its public key. Take
+// applies it; it is exported so that an inventory written by an older
+// craton (public half still "copy") can be brought in line, and it is
+// idempotent.
+func FollowRegenerated(recs []Record) {
+	regen := map[string][]*Record{}
+	for i := range recs {
+		if r := &recs[i]; r.Class == ClassPrivateKey && r.Disposition == Regenerate && r.ID != "" {
+			regen[r.ID] = append(regen[r.ID], r)
+		}
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.Disposition != Copy || (r.Class != ClassPublicKey && r.Class != ClassCertificate) {
+			continue
+		}
+		for _, priv := range regen[r.ID] {
+			if r.Fingerprint != "" && priv.Fingerprint != "" && r.Fingerprint != priv.Fingerprint {
+				continue // same CKA_ID, another key: not this pair's
+			}
+			r.Disposition = Regenerate
+			if r.Class == ClassPublicKey {
+				r.Reason = "public half of " + priv.Identity + ", which is regenerated: the new key pair replaces it"
+			} else {
+				r.Reason = "certifies " + priv.Identity + ", which is regenerated: re-issue it for the new key (from the CSR 'craton migrate regenerate' writes)"
+			}
+			break
+		}
+	}
 }
 
 func hasUint(list []uint, v uint) bool {

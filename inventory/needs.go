@@ -63,6 +63,9 @@ func needsOf(r Record) []need {
 	case Wrap:
 		out = append(out, transportNeed)
 	case Regenerate:
+		if r.Class == ClassPublicKey {
+			break // a pair is generated once, counted by its private half
+		}
 		if kt, ok := keyTypeByName(r.KeyType); ok {
 			if g, ok := genMechs[kt]; ok {
 				flag := uint(pkcs11.CKF_GENERATE_KEY_PAIR)

@@ -111,8 +111,11 @@ func build(s *p11.Session, objs []object, mechs mechSet, prof sourceProfile, tar
 	assignIdentities(recs, objs)
 	warnings = append(warnings, assignLinks(recs)...)
 	for i, o := range objs {
-		d, why := dispose(&recs[i], o, prof)
-		recs[i].Disposition, recs[i].Reason = applyTarget(&recs[i], o, d, why, target, prof)
+		recs[i].Disposition, recs[i].Reason = dispose(&recs[i], o, prof)
+	}
+	FollowRegenerated(recs)
+	for i, o := range objs {
+		recs[i].Disposition, recs[i].Reason = applyTarget(&recs[i], o, recs[i].Disposition, recs[i].Reason, target, prof)
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Identity < recs[j].Identity })
 	return recs, warnings

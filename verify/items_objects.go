@@ -98,20 +98,21 @@ func compareRecords(want, got inventory.Record) (diffs, notes []string) {
 type regenItem struct{ class, id, label, keyType string }
 
 // regenItems are the plan's regenerate actions, or else the inventory's
-// regenerate records (private keys only: a regenerated pair is found by
-// its private half).
+// regenerate records: private and secret keys only (a regenerated pair is
+// found by its private half; its public half and certificate are
+// regenerate too, and the certificate is re-issued outside craton).
 func (r *run) regenItems() []regenItem {
 	var out []regenItem
 	if r.opts.Plan != nil {
 		for _, a := range r.opts.Plan.Actions {
-			if a.Action == wrapmove.ActRegenerate {
+			if a.Action == wrapmove.ActRegenerate && (a.Class == wrapmove.ClassPrivateKey || a.Class == wrapmove.ClassSecretKey) {
 				out = append(out, regenItem{normClass(a.Class), a.ID, a.Label, strings.ToUpper(a.KeyType)})
 			}
 		}
 		return out
 	}
 	for _, rec := range r.src.Records {
-		if rec.Disposition == inventory.Regenerate && rec.Class != inventory.ClassPublicKey {
+		if rec.Disposition == inventory.Regenerate && (rec.Class == inventory.ClassPrivateKey || rec.Class == inventory.ClassSecretKey) {
 			out = append(out, regenItem{rec.Class, rec.ID, rec.Label, rec.KeyType})
 		}
 	}

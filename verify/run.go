@@ -45,6 +45,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	r.src = settled(r.src)
 	if r.dst, err = inventory.Take(opts.Target, opts.TargetToken, inventory.Options{PIN: opts.TargetPIN}); err != nil {
 		return nil, err
 	}
@@ -126,22 +127,28 @@ func (r *run) did(op string, mech uint) {
 	r.ops[op][mech]++
 }
 
+// settled returns a copy of the pre-migration inventory in which the
+// public half and the certificate of a regenerated private key are
+// regenerate, as inventory.Take records them; a CSV written by an older
+// craton still says copy for them. The caller's inventory is not changed.
+func settled(inv *inventory.Inventory) *inventory.Inventory {
+	c := *inv
+	c.Records = append([]inventory.Record(nil), inv.Records...)
+	inventory.FollowRegenerated(c.Records)
+	return &c
+}
+
 // migrated returns the pre-migration records moved by wrap or copy. When
-// a plan is given its action decides (wrap, copy or skip = on the target);
-// otherwise the inventory's disposition does, and the public half of a
-// pair whose private key is regenerated is left out (a new pair replaces
-// both halves).
+// a plan is given its action decides (wrap, copy or skip = on the target;
+// the operator may have edited it); otherwise the inventory's disposition
+// does. Both derive from the same inventory dispositions
+// (wrapmove.MakePlan), so a regenerated pair's public half and certificate
+// are never expected on the target.
 func (r *run) migrated(class string) []inventory.Record {
 	planned := map[string]string{}
 	if r.opts.Plan != nil {
 		for _, a := range r.opts.Plan.Actions {
 			planned[key(normClass(a.Class), a.ID, a.Label)] = a.Action
-		}
-	}
-	regenID := map[string]bool{}
-	for _, rec := range r.src.Records {
-		if rec.Class == inventory.ClassPrivateKey && rec.Disposition == inventory.Regenerate {
-			regenID[rec.ID] = true
 		}
 	}
 	var out []inventory.Record
@@ -152,8 +159,6 @@ func (r *run) migrated(class string) []inventory.Record {
 		moved := rec.Disposition == inventory.Wrap || rec.Disposition == inventory.Copy
 		if act, ok := planned[recKey(rec)]; ok {
 			moved = act == wrapmove.ActWrap || act == wrapmove.ActCopy || act == wrapmove.ActSkip
-		} else if rec.Class == inventory.ClassPublicKey && regenID[rec.ID] {
-			moved = false
 		}
 		if moved {
 			out = append(out, rec)

@@ -11,7 +11,16 @@
 // never modified: only session objects are created there, in a read-only
 // session, and destroyed before Move returns.
 //
+// What happens to each object is decided once, by the source's inventory
+// (package inventory: dispositions wrap, copy, regenerate, blocked);
+// MakePlan and PlanFromInventory turn an inventory into a plan, adding only
+// what depends on the target (the wrap mechanism, target-side blocks, skip
+// for objects already present and proven). Move's own scan of the source
+// only finds the objects a plan names (by class, CKA_ID and label) to act
+// on them.
+//
 // This package holds no CLI code; cmd/ calls Move, Regenerate, MakePlan,
-// ReadPlan/WritePlan and RenderRunbook with option structs. It must not
+// PlanFromInventory, ReadPlan/WritePlan and RenderRunbook with option
+// structs. It must not
 // import cmd/ or cobra.
 package wrapmove

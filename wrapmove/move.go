@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/craton-co/craton/errs"
+	"github.com/craton-co/craton/inventory"
 	"github.com/craton-co/craton/p11"
 	"github.com/miekg/pkcs11"
 )
@@ -156,34 +157,31 @@ func (m *mover) prepare() error {
 		}
 		m.caps = c
 	}
-	objs, err := readObjects(m.src)
-	if err != nil {
-		return err
-	}
-	mfr := p11.TrimLabel(m.opts.SourceToken.Info.ManufacturerID)
-	for _, o := range objs {
-		Classify(&o.SourceObject, mfr)
-	}
-	m.srcObjs = objs
-	if m.ix, err = indexTarget(m.dst); err != nil {
-		return err
-	}
 	if m.opts.Plan == nil {
-		p := MakePlan(sourceObjects(objs), m.caps, nil)
+		// The inventory decides per object; the plan adds the target.
+		// Take runs in a session of its own and finds the source logged
+		// in already (openSide did), so it does not log in or out.
+		inv, err := inventory.Take(m.opts.Source, m.opts.SourceToken, inventory.Options{PIN: m.opts.SourcePIN})
+		if err != nil {
+			return err
+		}
+		p := MakePlan(inv, m.caps, nil)
 		p.Source, p.Target = m.endpoints()
 		m.res.Plan = p
 	} else {
 		m.res.Plan = *m.opts.Plan
 	}
-	return m.checkPlanEndpoints()
-}
-
-func sourceObjects(objs []*object) []SourceObject {
-	out := make([]SourceObject, len(objs))
-	for i, o := range objs {
-		out[i] = o.SourceObject
+	// Move's own scan only finds the objects to act on: handles and the
+	// raw attributes the templates copy.
+	objs, err := readObjects(m.src)
+	if err != nil {
+		return err
 	}
-	return out
+	m.srcObjs = objs
+	if m.ix, err = indexTarget(m.dst); err != nil {
+		return err
+	}
+	return m.checkPlanEndpoints()
 }
 
 func (m *mover) endpoints() (Endpoint, Endpoint) {

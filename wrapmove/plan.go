@@ -4,9 +4,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/craton-co/craton/ck"
+	"github.com/craton-co/craton/inventory"
 	"github.com/miekg/pkcs11"
 )
 
@@ -77,6 +79,11 @@ type Capabilities struct {
 	ExactSecretLength bool
 	ECDH              bool // the target derives with CKM_ECDH1_DERIVE
 	EdDSA             bool // the target generates Ed25519 keys
+	// Target is the target's key types and mechanism list, as the
+	// inventory describes a target: objects whose key type it lacks, and
+	// keys to regenerate whose generation mechanism it lacks, are blocked.
+	// nil = not judged.
+	Target *inventory.Capabilities
 }
 
 // IsSoftHSM reports a SoftHSMv2 target, whose unwrap quirks craton works around.
@@ -91,95 +98,219 @@ func (c Capabilities) canWrap(mech uint) bool {
 	return c.Unwrap == nil || c.Unwrap[mech]
 }
 
-// MakePlan decides an action per source object. Objects already present on
-// the target with the same class, CKA_ID, label and fingerprint are
-// skipped; the rest follow their disposition, checked against what the
-// target can do. Public keys and certificates of regenerated keys are not
-// copied: the new key pair replaces them and the certificate is reissued.
-func MakePlan(objs []SourceObject, caps Capabilities, present []TargetObject) Plan {
-	regen := map[string]bool{}
-	for _, o := range objs {
-		if o.Class == ClassPrivateKey && o.Disposition == ActRegenerate && len(o.ID) > 0 {
-			regen[string(o.ID)] = true
-		}
-	}
+// MakePlan turns an inventory of the source into a plan for one target.
+// The inventory alone decides what the source allows for each object (its
+// disposition and reason: wrap, copy, regenerate, or blocked); MakePlan
+// only adds what depends on the target and on craton's mover:
+//
+//   - blocked: craton does not move the object's class or key type; the
+//     target lacks the key type, or the generation mechanism of a key to
+//     regenerate (caps.Target); no wrap mechanism both sides share; a
+//     secret the target would zero-pad (a SoftHSMv2 target);
+//   - the wrap mechanism, KWP or KW;
+//   - skip: a wrap or copy object already on the target (present, the
+//     target's inventory records) with the same class, CKA_ID and label
+//     and proven the same: the same public-key fingerprint, secret-key
+//     check value, or certificate.
+//
+// A regenerate object is never planned as wrap or copy. Records that share
+// class, CKA_ID and label (one plan identity) become one blocked action.
+// The inventory is not modified.
+func MakePlan(inv *inventory.Inventory, caps Capabilities, present []inventory.Record) Plan {
+	recs := append([]inventory.Record(nil), inv.Records...)
+	// Inventories written before the public half of a regenerated pair
+	// was marked regenerate still say copy; this is inventory's own rule.
+	inventory.FollowRegenerated(recs)
 	p := Plan{Version: PlanVersion, CreatedAt: time.Now().UTC().Truncate(time.Second)}
-	for _, o := range objs {
-		p.Actions = append(p.Actions, planOne(o, caps, present, regen))
+	at := map[string]int{}
+	for _, r := range recs {
+		a := planOne(r, caps, present)
+		if i, dup := at[a.Identity]; dup {
+			p.Actions[i] = shared(p.Actions[i])
+			continue
+		}
+		at[a.Identity] = len(p.Actions)
+		p.Actions = append(p.Actions, a)
 	}
 	sortActions(p.Actions)
 	return p
 }
 
-func planOne(o SourceObject, caps Capabilities, present []TargetObject, regen map[string]bool) Action {
-	a := actionFrom(o)
-	switch o.Disposition {
-	case ActWrap:
-		mech, why := chooseMechanism(o, caps)
-		if mech == 0 {
-			a.Action, a.Reason = ActBlocked, why
-			return a
+// PlanFromInventory plans without a source module: from an inventory read
+// back from a file (inventory.ReadCSV, or its JSON/YAML rendering) and the
+// target's capabilities and present objects. The source endpoint's token
+// and serial are the inventory's when it carries token info (JSON/YAML)
+// and source leaves them empty; the source's wrap mechanisms are taken
+// from its mechanism list when caps.SourceWrap is nil and the inventory
+// has one. A CSV has neither: then KWP and KW are assumed on the source
+// (true of every SoftHSMv2 2.x), and the token is what source says.
+func PlanFromInventory(inv *inventory.Inventory, caps Capabilities, present []inventory.Record, source, target Endpoint) Plan {
+	if caps.SourceWrap == nil && len(inv.Token.Mechanisms) > 0 {
+		caps.SourceWrap = map[uint]bool{}
+		for _, m := range inv.Token.Mechanisms {
+			if m.Has("wrap") {
+				caps.SourceWrap[m.Code] = true
+			}
 		}
-		a.Action, a.Mechanism, a.Reason = ActWrap, ck.MechName(mech), why
-	case ActCopy:
-		a.Action = ActCopy
-		if regen[string(o.ID)] && (o.Class == ClassPublicKey || o.Class == ClassCertificate) {
-			a.Action, a.Reason = ActRegenerate, "belongs to a key that is regenerated: "+regenNote(o.Class)
-			return a
-		}
-	case ActRegenerate, ActBlocked:
-		a.Action, a.Reason = o.Disposition, o.Reason
-		return a
-	default:
-		a.Action, a.Reason = ActBlocked, fmt.Sprintf("unknown disposition %q: %s", o.Disposition, o.Reason)
+	}
+	if source.Token == "" {
+		source.Token = inv.Token.Label
+	}
+	if source.Serial == "" {
+		source.Serial = inv.Token.Serial
+	}
+	p := MakePlan(inv, caps, present)
+	p.Source, p.Target = source, target
+	return p
+}
+
+// shared is the one action left for several source objects with the same
+// plan identity: Move finds source objects by class, CKA_ID and label, so
+// it could not tell them apart.
+func shared(a Action) Action {
+	a.Action, a.Mechanism = ActBlocked, ""
+	a.Reason = fmt.Sprintf("several source objects share class %s, CKA_ID %q and label %q: give them distinct IDs or labels first",
+		a.Class, a.ID, a.Label)
+	return a
+}
+
+// planOne plans one record: the inventory's disposition, then the target.
+func planOne(r inventory.Record, caps Capabilities, present []inventory.Record) Action {
+	a := actionFrom(r)
+	blocked := func(why string) Action {
+		a.Action, a.Mechanism, a.Reason = ActBlocked, "", why+"; from the inventory: "+string(r.Disposition)+": "+r.Reason
 		return a
 	}
-	if isPresent(o, present) {
-		a.Action, a.Reason = ActSkip, "already on the target with the same CKA_ID, label and fingerprint"
+	switch r.Disposition {
+	case inventory.Blocked:
+		a.Action, a.Reason = ActBlocked, r.Reason
+		return a
+	case inventory.Wrap, inventory.Copy, inventory.Regenerate:
+	default:
+		return blocked(fmt.Sprintf("unknown disposition %q", r.Disposition))
+	}
+	if _, ok := classValue(a.Class); !ok {
+		return blocked("craton moves private, public and secret keys, certificates and data objects, not " + r.Class)
+	}
+	if _, ok := keyTypeValue(a.KeyType); isKeyClassName(a.Class) && !ok {
+		return blocked("craton does not move or generate " + r.KeyType + " keys")
+	}
+	if lack := caps.Target.Lacks(r, r.Disposition); lack != "" {
+		return blocked(lack)
+	}
+	switch r.Disposition {
+	case inventory.Regenerate:
+		a.Action, a.Reason = ActRegenerate, r.Reason
+		return a
+	case inventory.Wrap:
+		mech, why := chooseMechanism(a.Class, r.Bytes, caps)
+		if mech == 0 {
+			return blocked(why)
+		}
+		a.Action, a.Mechanism, a.Reason = ActWrap, ck.MechName(mech), why
+	case inventory.Copy:
+		a.Action = ActCopy
+	}
+	if isPresent(r, present) {
+		a.Action, a.Reason = ActSkip, "already on the target with the same CKA_ID, label and "+proofOf(r.Class)
 	}
 	return a
 }
 
-func regenNote(class string) string {
-	if class == ClassCertificate {
-		return "reissue it from the CSR written by regenerate"
+// actionFrom carries a record's identity and attributes into an action.
+// Labels go back to their raw bytes (the plan is byte-exact), classes and
+// key types to the plan's names.
+func actionFrom(r inventory.Record) Action {
+	label := r.Label
+	if raw, err := inventory.DecodeText(r.Label); err == nil {
+		label = string(raw)
 	}
-	return "regenerate creates the new public key"
+	class := strings.ReplaceAll(strings.ToLower(r.Class), "-", "_")
+	a := Action{Identity: Identity(class, r.ID, label), Label: label, ID: r.ID, Class: class,
+		KeyType: strings.ToLower(r.KeyType), Usage: recordUsage(r), Token: inventory.Is(r.Token),
+		Private: inventory.Is(r.Private), Sensitive: inventory.Is(r.Sensitive), Extractable: inventory.Is(r.Extractable)}
+	a.Size = r.Bits
+	if a.KeyType == KeyEC || a.KeyType == KeyEdwards {
+		a.Curve = r.Size
+		for _, c := range curves {
+			if c.name == r.Size {
+				a.Size = c.bits
+			}
+		}
+	}
+	if r.Fingerprint != "" {
+		a.Fingerprint = "sha256:" + r.Fingerprint
+	}
+	return a
 }
 
-func actionFrom(o SourceObject) Action {
-	return Action{Identity: o.Identity(), Label: o.Label, ID: o.IDHex(), Class: o.Class, KeyType: o.KeyType,
-		Size: o.Size, Curve: o.Curve, Reason: o.Reason, Usage: o.Usage, Token: o.Token, Private: o.Private,
-		Sensitive: o.Sensitive, Extractable: o.Extractable, Fingerprint: o.Fingerprint}
+// recordUsage lists the permitted operations the inventory recorded.
+func recordUsage(r inventory.Record) []string {
+	var u []string
+	for _, f := range []struct {
+		name string
+		v    *bool
+	}{{"sign", r.Sign}, {"verify", r.Verify}, {"encrypt", r.Encrypt}, {"decrypt", r.Decrypt},
+		{"wrap", r.Wrap}, {"unwrap", r.Unwrap}, {"derive", r.Derive}} {
+		if inventory.Is(f.v) {
+			u = append(u, f.name)
+		}
+	}
+	return u
 }
 
-func isPresent(o SourceObject, present []TargetObject) bool {
-	if o.Fingerprint == "" {
-		return false
-	}
+// isPresent reports an object already on the target and proven the same:
+// same class, CKA_ID and label, and the same public key (key pairs), check
+// value (secret keys) or certificate. Data objects are never skipped here
+// (the inventory keeps no hash of their value); move re-proves them.
+func isPresent(r inventory.Record, present []inventory.Record) bool {
 	for _, t := range present {
-		if t.Class == o.Class && t.Label == o.Label && string(t.ID) == string(o.ID) && t.Fingerprint == o.Fingerprint {
+		if t.Class == r.Class && t.ID == r.ID && t.Label == r.Label && sameObject(r, t) {
 			return true
 		}
 	}
 	return false
 }
 
+func sameObject(a, b inventory.Record) bool {
+	switch a.Class {
+	case inventory.ClassPrivateKey, inventory.ClassPublicKey:
+		return a.KeyType == b.KeyType && a.Fingerprint != "" && a.Fingerprint == b.Fingerprint
+	case inventory.ClassSecretKey:
+		return a.KeyType == b.KeyType && inventory.SameCheckValue(a, b)
+	case inventory.ClassCertificate:
+		return a.Fingerprint != "" && a.Fingerprint == b.Fingerprint && a.Serial == b.Serial &&
+			a.Issuer == b.Issuer && a.Subject == b.Subject
+	}
+	return false
+}
+
+func proofOf(class string) string {
+	switch class {
+	case inventory.ClassSecretKey:
+		return "check value"
+	case inventory.ClassCertificate:
+		return "certificate (public key, issuer, serial, subject)"
+	}
+	return "public-key fingerprint"
+}
+
 // chooseMechanism picks the wrap mechanism: KWP (RFC 5649) when both sides
 // have it, because it wraps any length; KW (RFC 3394) only for secret keys
 // whose length is a multiple of 8 bytes and at least 16, the only payloads
 // KW can carry without padding. Private keys are PKCS#8 of arbitrary
-// length, so they need KWP. A zero mechanism means blocked, with the reason.
-func chooseMechanism(o SourceObject, caps Capabilities) (uint, string) {
-	if o.Class == ClassSecretKey && o.ValueLen%8 != 0 && !caps.ExactSecretLength {
+// length, so they need KWP. valueLen is a secret's length in bytes (0 when
+// the source does not tell). A zero mechanism means blocked, with the reason.
+func chooseMechanism(class string, valueLen int, caps Capabilities) (uint, string) {
+	if class == ClassSecretKey && valueLen%8 != 0 && !caps.ExactSecretLength {
 		return 0, fmt.Sprintf("the target zero-pads unwrapped secrets to a multiple of 8 bytes: this %d-byte key "+
 			"would arrive as %d bytes (SoftHSM 2.6.1 pads before KW/KWP; a SoftHSMv2 target ignores the true "+
-			"length) — move it to a target that honours CKA_VALUE_LEN, or regenerate it", o.ValueLen, (o.ValueLen+7)/8*8)
+			"length) — move it to a target that honours CKA_VALUE_LEN, or regenerate it", valueLen, (valueLen+7)/8*8)
 	}
 	if caps.canWrap(pkcs11.CKM_AES_KEY_WRAP_PAD) {
 		return pkcs11.CKM_AES_KEY_WRAP_PAD, ""
 	}
-	kwOK := o.Class == ClassSecretKey && o.ValueLen >= 16 && o.ValueLen%8 == 0
+	kwOK := class == ClassSecretKey && valueLen >= 16 && valueLen%8 == 0
 	if kwOK && caps.canWrap(pkcs11.CKM_AES_KEY_WRAP) {
 		return pkcs11.CKM_AES_KEY_WRAP, "KWP unavailable on one side; KW fits this key length"
 	}
@@ -202,34 +333,4 @@ func sortActions(as []Action) {
 		}
 		return as[i].Label < as[j].Label
 	})
-}
-
-// Classify gives each live source object a disposition, as the inventory
-// does: private and secret keys that can be wrapped get wrap, public
-// objects get copy, the rest regenerate or blocked with a reason.
-// sourceManufacturer lets SoftHSMv2's limits be named (Ed25519 keys cannot
-// be wrapped by SoftHSM 2.6.1).
-func Classify(o *SourceObject, sourceManufacturer string) {
-	switch o.Class {
-	case ClassPublicKey, ClassCertificate, ClassData:
-		o.Disposition = ActCopy
-	case ClassPrivateKey, ClassSecretKey:
-		o.Disposition, o.Reason = keyDisposition(*o, sourceManufacturer)
-	default:
-		o.Disposition, o.Reason = ActBlocked, "object class "+o.Class+" is not migrated"
-	}
-}
-
-func keyDisposition(o SourceObject, mfr string) (string, string) {
-	switch {
-	case !o.Extractable:
-		return ActRegenerate, "not extractable (CKA_EXTRACTABLE=false): the key cannot leave the source; generate a new one and reissue what depends on it"
-	case o.WrapTrusted:
-		return ActRegenerate, "CKA_WRAP_WITH_TRUSTED: only a trusted wrapping key may wrap it, and the transport key is not trusted"
-	case o.KeyType == KeyEdwards && mfr == softHSMManufacturer:
-		return ActRegenerate, "SoftHSM 2.6.1 cannot wrap EdDSA private keys (CKR_KEY_NOT_WRAPPABLE)"
-	case o.KeyType != KeyRSA && o.KeyType != KeyEC && o.KeyType != KeyEdwards && o.KeyType != KeyAES && o.KeyType != KeyGeneric:
-		return ActBlocked, "key type " + o.KeyType + " is not migrated"
-	}
-	return ActWrap, ""
 }

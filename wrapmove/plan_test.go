@@ -10,39 +10,75 @@ import (
 	"time"
 
 	"github.com/craton-co/craton/errs"
+	"github.com/craton-co/craton/inventory"
 	"github.com/miekg/pkcs11"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func sampleObjects() []SourceObject {
-	o := func(class, kt, label string, id byte, disp string, extra func(*SourceObject)) SourceObject {
-		s := SourceObject{Class: class, KeyType: kt, Label: label, ID: []byte{id}, Disposition: disp, Token: true}
+// sampleInventory is a source inventory as inventory.Take would record it
+// on SoftHSMv2 2.6: dispositions and reasons are the inventory's.
+func sampleInventory() *inventory.Inventory {
+	T, F := inventory.T, inventory.F
+	rec := func(class, kt, size, label, id string, d inventory.Disposition, reason string, extra func(*inventory.Record)) inventory.Record {
+		r := inventory.Record{Class: class, KeyType: kt, Label: label, ID: id, Disposition: d, Reason: reason, Token: T()}
+		inventory.SetSize(&r, size)
+		r.Identity = class + ":" + label + ":" + id
 		if extra != nil {
-			extra(&s)
+			extra(&r)
 		}
-		return s
+		return r
 	}
-	return []SourceObject{
-		o(ClassPrivateKey, KeyRSA, "my-signing-key", 0x01, ActWrap, func(s *SourceObject) { s.Size = 2048; s.Usage = []string{"sign"}; s.Fingerprint = "sha256:aa" }),
-		o(ClassPublicKey, KeyRSA, "my-signing-key", 0x01, ActCopy, func(s *SourceObject) { s.Size = 2048; s.Fingerprint = "sha256:aa" }),
-		o(ClassCertificate, "", "my-signing-key", 0x01, ActCopy, func(s *SourceObject) { s.Fingerprint = "sha256:cc" }),
-		o(ClassPrivateKey, KeyRSA, "rsa3072-nx", 0x02, ActRegenerate, func(s *SourceObject) { s.Size = 3072; s.Reason = "not extractable" }),
-		o(ClassPublicKey, KeyRSA, "rsa3072-nx", 0x02, ActCopy, nil),
-		o(ClassPrivateKey, KeyEdwards, "ed25519-x", 0x06, ActRegenerate, func(s *SourceObject) { s.Curve = "Ed25519"; s.Size = 255 }),
-		o(ClassSecretKey, KeyAES, "aes256-x", 0x11, ActWrap, func(s *SourceObject) { s.Size, s.ValueLen = 256, 32 }),
-		o(ClassSecretKey, KeyGeneric, "hmac20-x", 0x16, ActWrap, func(s *SourceObject) { s.Size, s.ValueLen = 160, 20 }),
-		o(ClassData, "", "my-data", 0, ActCopy, func(s *SourceObject) { s.ID = nil }),
+	const fpSign, fpNX = "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988", "9988776655443322998877665544332299887766554433229988776655443322"
+	return &inventory.Inventory{Records: []inventory.Record{
+		rec(inventory.ClassCertificate, "", "", "my-signing-key", "01", inventory.Copy, "certificate: copied under the same CKA_ID, so it still resolves to its key",
+			func(r *inventory.Record) {
+				r.Fingerprint, r.Serial, r.Subject, r.Issuer = fpSign, "5a3c", "CN=my-signing-key", "CN=my-signing-key"
+			}),
+		rec(inventory.ClassPrivateKey, "RSA", "RSA-2048", "my-signing-key", "01", inventory.Wrap, "CKA_EXTRACTABLE=TRUE: wrap with CKM_AES_KEY_WRAP_PAD (PKCS#8 payload)",
+			func(r *inventory.Record) {
+				r.Fingerprint, r.Sign, r.Private, r.Sensitive, r.Extractable = fpSign, T(), T(), T(), T()
+			}),
+		rec(inventory.ClassPublicKey, "RSA", "RSA-2048", "my-signing-key", "01", inventory.Copy, "public key: recreated on the target with C_CreateObject under the same CKA_ID",
+			func(r *inventory.Record) { r.Fingerprint, r.Verify, r.Private = fpSign, T(), F() }),
+		rec(inventory.ClassPrivateKey, "RSA", "RSA-3072", "rsa3072-nx", "02", inventory.Regenerate,
+			"CKA_EXTRACTABLE=FALSE, CKA_NEVER_EXTRACTABLE=TRUE: the key material cannot leave the token; generate a new key on the target",
+			func(r *inventory.Record) {
+				r.Fingerprint, r.Sign, r.Private, r.Sensitive, r.Extractable = fpNX, T(), T(), T(), F()
+			}),
+		// Still "copy", as an inventory written before the public half of a
+		// regenerated pair was marked regenerate: MakePlan follows inventory's rule.
+		rec(inventory.ClassPublicKey, "RSA", "RSA-3072", "rsa3072-nx", "02", inventory.Copy, "public key: recreated on the target with C_CreateObject under the same CKA_ID",
+			func(r *inventory.Record) { r.Fingerprint, r.Verify = fpNX, T() }),
+		rec(inventory.ClassPrivateKey, "EC_EDWARDS", "Ed25519", "ed25519-x", "06", inventory.Regenerate,
+			"SoftHSMv2 2.6 cannot wrap CKK_EC_EDWARDS private keys (C_WrapKey returns CKR_KEY_NOT_WRAPPABLE even when extractable); generate a new key on the target",
+			func(r *inventory.Record) { r.Sign, r.Private, r.Sensitive, r.Extractable = T(), T(), T(), T() }),
+		rec(inventory.ClassSecretKey, "AES", "AES-256", "aes256-x", "11", inventory.Wrap, "CKA_EXTRACTABLE=TRUE: wrap with CKM_AES_KEY_WRAP_PAD",
+			func(r *inventory.Record) {
+				r.Encrypt, r.Decrypt, r.Extractable, r.CheckValue, r.CheckMethod = T(), T(), T(), "0011223344556677", "AES-ECB(0^128)[:8]"
+			}),
+		rec(inventory.ClassSecretKey, "GENERIC_SECRET", "GENERIC_SECRET-160", "hmac20-x", "16", inventory.Wrap,
+			"CKA_EXTRACTABLE=TRUE: wrap with CKM_AES_KEY_WRAP_PAD; SoftHSMv2 2.6 zero-pads this 20-byte key to 24 bytes inside the wrap: the target must cut it back to 20",
+			func(r *inventory.Record) { r.Sign, r.Extractable = T(), T() }),
+		rec(inventory.ClassData, "", "", "my-data", "", inventory.Copy, "data object: copied (its value is readable)", nil),
+	}}
+}
+
+// presentOnTarget: the certificate is already on the target, proven the same.
+func presentOnTarget() []inventory.Record {
+	for _, r := range sampleInventory().Records {
+		if r.Class == inventory.ClassCertificate {
+			return []inventory.Record{r}
+		}
 	}
+	return nil
 }
 
 func samplePlan() Plan {
-	p := MakePlan(sampleObjects(), Capabilities{Manufacturer: softHSMManufacturer}, []TargetObject{
-		{Class: ClassCertificate, Label: "my-signing-key", ID: []byte{1}, Fingerprint: "sha256:cc"},
-	})
+	p := PlanFromInventory(sampleInventory(), Capabilities{Manufacturer: softHSMManufacturer}, presentOnTarget(),
+		Endpoint{Module: "/usr/lib/softhsm/libsofthsm2.so", Token: "Your-Token-Label", Serial: "e73354bb73f1e325"},
+		Endpoint{Module: "/usr/lib/pkcs11/libcraton_hsm.so", Token: "Your-Token-Label"})
 	p.CreatedAt = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	p.Source = Endpoint{Module: "/usr/lib/softhsm/libsofthsm2.so", Token: "Your-Token-Label", Serial: "e73354bb73f1e325"}
-	p.Target = Endpoint{Module: "/usr/lib/pkcs11/libcraton_hsm.so", Token: "Your-Token-Label"}
 	return p
 }
 
@@ -61,17 +97,29 @@ func TestMakePlan(t *testing.T) {
 	}
 	check("private_key:01:my-signing-key", ActWrap, "CKM_AES_KEY_WRAP_PAD")
 	check("public_key:01:my-signing-key", ActCopy, "")
-	check("certificate:01:my-signing-key", ActSkip, "") // present with the same fingerprint
+	check("certificate:01:my-signing-key", ActSkip, "") // present with the same fingerprint, serial and subject
 	check("public_key:02:rsa3072-nx", ActRegenerate, "")
 	check("secret_key:16:hmac20-x", ActBlocked, "") // SoftHSM target pads 20 → 24 bytes
 	check("data::my-data", ActCopy, "")
+	if a := got["public_key:02:rsa3072-nx"]; !strings.Contains(a.Reason, "public half of private-key:rsa3072-nx:02") {
+		t.Errorf("public half of a regenerated key: reason %q", a.Reason)
+	}
+	if a := got["secret_key:16:hmac20-x"]; !strings.Contains(a.Reason, "zero-pads") || !strings.Contains(a.Reason, "from the inventory: wrap: ") {
+		t.Errorf("blocked secret: reason %q", a.Reason)
+	}
+	if a := got["private_key:06:ed25519-x"]; a.Curve != "Ed25519" || a.Size != 255 || a.KeyType != KeyEdwards {
+		t.Errorf("Ed25519 key: %+v", a)
+	}
+	if a := got["private_key:01:my-signing-key"]; a.Size != 2048 || strings.Join(a.Usage, ",") != "sign" || !a.Extractable || !a.Private {
+		t.Errorf("RSA key attributes: %+v", a)
+	}
 	if p.Actions[0].Class != ClassPublicKey {
 		t.Errorf("public objects must come first, got %s", p.Actions[0].Class)
 	}
 	// A target that honours CKA_VALUE_LEN takes the 20-byte secret; without
 	// KWP, KW is used only for secrets of a multiple of 8 bytes.
 	caps := Capabilities{ExactSecretLength: true, Unwrap: map[uint]bool{pkcs11.CKM_AES_KEY_WRAP: true}}
-	for _, a := range MakePlan(sampleObjects(), caps, nil).Actions {
+	for _, a := range MakePlan(sampleInventory(), caps, nil).Actions {
 		want := map[string]string{"aes256-x": ActWrap, "hmac20-x": ActBlocked, "my-signing-key": ""}[a.Label]
 		if a.Class == ClassSecretKey && a.Action != want {
 			t.Errorf("KW-only %s: %s (%s)", a.Label, a.Action, a.Reason)
@@ -79,6 +127,89 @@ func TestMakePlan(t *testing.T) {
 		if a.Class == ClassPrivateKey && a.Label == "my-signing-key" && a.Action != ActBlocked {
 			t.Errorf("KW-only private key: %s, want blocked", a.Action)
 		}
+	}
+}
+
+// TestPlanNeverWrapsWhatInventoryRegenerates: whatever the target, a record
+// the inventory marks regenerate is planned regenerate or blocked, never
+// wrap, copy or skip; and a blocked record stays blocked.
+func TestPlanNeverWrapsWhatInventoryRegenerates(t *testing.T) {
+	inv := sampleInventory()
+	// Extractable and wrappable in every attribute, yet regenerate: the
+	// inventory's word is final.
+	inv.Records = append(inv.Records, inventory.Record{Class: inventory.ClassSecretKey, KeyType: "AES", Label: "aes-trusted", ID: "20",
+		Extractable: inventory.T(), Size: "AES-256", Bits: 256, Bytes: 32, CheckValue: "aa", CheckMethod: "AES-ECB(0^128)[:8]",
+		Disposition: inventory.Regenerate, Reason: "CKA_WRAP_WITH_TRUSTED=TRUE: only a CKA_TRUSTED key (set by the SO) may wrap it"},
+		inventory.Record{Class: "CKO_HW_FEATURE", Label: "clock", ID: "", Disposition: inventory.Blocked, Reason: "CKO_HW_FEATURE objects belong to the token"})
+	noEd := inventory.CapabilitiesFrom("fips", []inventory.MechInfo{
+		{Code: pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, Flags: []string{"generate_key_pair"}},
+		{Code: pkcs11.CKM_AES_KEY_GEN, Flags: []string{"generate"}}})
+	// Everything present on the target, proven: only wrap and copy may skip.
+	present := append([]inventory.Record(nil), inv.Records...)
+	for name, caps := range map[string]Capabilities{
+		"any":       {},
+		"softhsm":   {Manufacturer: softHSMManufacturer},
+		"exact":     {ExactSecretLength: true},
+		"kw-only":   {ExactSecretLength: true, Unwrap: map[uint]bool{pkcs11.CKM_AES_KEY_WRAP: true}},
+		"no-eddsa":  {ExactSecretLength: true, Target: noEd},
+		"no-unwrap": {Unwrap: map[uint]bool{}},
+	} {
+		for _, pres := range [][]inventory.Record{nil, present} {
+			byID := map[string]Action{}
+			for _, a := range MakePlan(inv, caps, pres).Actions {
+				byID[a.Class+":"+a.ID+":"+a.Label] = a
+			}
+			recs := append([]inventory.Record(nil), inv.Records...)
+			inventory.FollowRegenerated(recs)
+			for _, r := range recs {
+				a := actionFrom(r)
+				got, ok := byID[a.Identity]
+				if !ok {
+					t.Errorf("%s: no action for %s", name, a.Identity)
+					continue
+				}
+				switch r.Disposition {
+				case inventory.Regenerate:
+					if got.Action != ActRegenerate && got.Action != ActBlocked {
+						t.Errorf("%s: %s is regenerate in the inventory, planned %s (%s)", name, a.Identity, got.Action, got.Reason)
+					}
+				case inventory.Blocked:
+					if got.Action != ActBlocked {
+						t.Errorf("%s: %s is blocked in the inventory, planned %s", name, a.Identity, got.Action)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPlanSharedIdentityAndForeignClass: objects Move could not tell apart
+// become one blocked action, and a plan with a blocked object of a class
+// craton does not move still reads back.
+func TestPlanSharedIdentityAndForeignClass(t *testing.T) {
+	inv := &inventory.Inventory{Records: []inventory.Record{
+		{Class: inventory.ClassData, Label: "twin", Disposition: inventory.Copy, Token: inventory.T(), Identity: "data:twin:#1"},
+		{Class: inventory.ClassData, Label: "twin", Disposition: inventory.Copy, Token: inventory.T(), Identity: "data:twin:#2"},
+		{Class: "CKO_HW_FEATURE", Label: "clock", ID: "0a", Disposition: inventory.Blocked, Reason: "CKO_HW_FEATURE objects belong to the token"},
+		{Class: "CKO_DOMAIN_PARAMETERS", Label: "dh", ID: "0b", Disposition: inventory.Copy, Reason: "domain parameters: public, copied"},
+		{Class: inventory.ClassSecretKey, KeyType: "DES3", Label: "des", ID: "0c", Extractable: inventory.T(), Disposition: inventory.Wrap, Reason: "wrap"},
+	}}
+	p := MakePlan(inv, Capabilities{}, nil)
+	if len(p.Actions) != 4 {
+		t.Fatalf("%d actions, want 4: %+v", len(p.Actions), p.Actions)
+	}
+	for _, a := range p.Actions {
+		if a.Action != ActBlocked {
+			t.Errorf("%s: %s, want blocked", a.Identity, a.Action)
+		}
+		t.Logf("%s: %s", a.Identity, a.Reason)
+	}
+	var buf bytes.Buffer
+	if err := WritePlan(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadPlan(&buf, "plan.yaml"); err != nil {
+		t.Fatalf("plan with blocked foreign objects does not read back: %v", err)
 	}
 }
 

@@ -126,14 +126,17 @@ func validateAction(a *Action, i int, node *yaml.Node, name string) error {
 	if !validActions[a.Action] {
 		return bad("action", fmt.Sprintf("unknown action %q (want wrap, copy, regenerate, skip or blocked)", a.Action))
 	}
-	if _, ok := classValue(a.Class); !ok {
+	// A blocked action may name a class or key type craton does not move:
+	// that is why it is blocked, and move only reports it.
+	blocked := a.Action == ActBlocked
+	if _, ok := classValue(a.Class); !ok && !blocked {
 		return bad("class", fmt.Sprintf("unknown class %q (want private_key, public_key, secret_key, certificate or data)", a.Class))
 	}
 	if _, err := hex.DecodeString(a.ID); err != nil {
 		return bad("id", fmt.Sprintf("CKA_ID %q is not hex (two hex digits per byte, e.g. \"01\" or \"a1b2\")", a.ID))
 	}
 	a.ID = strings.ToLower(a.ID)
-	if isKeyClassName(a.Class) {
+	if isKeyClassName(a.Class) && !blocked {
 		if _, ok := keyTypeValue(a.KeyType); !ok {
 			return bad("key_type", fmt.Sprintf("unknown key type %q (want rsa, ec, ec_edwards, aes or generic_secret)", a.KeyType))
 		}

@@ -13,23 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/craton-co/craton/inventory"
 	"github.com/craton-co/craton/p11"
 	"github.com/miekg/pkcs11"
 )
 
 // livePlan makes the plan Move would make, from the fixture source.
 func livePlan(t *testing.T, opts MoveOptions) Plan {
-	src := fresh(t, opts, false)
-	objs, err := readObjects(src)
+	inv, err := inventory.Take(opts.Source, opts.SourceToken, inventory.Options{PIN: opts.SourcePIN})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var so []SourceObject
-	for _, o := range objs {
-		Classify(&o.SourceObject, softHSMManufacturer)
-		so = append(so, o.SourceObject)
-	}
-	return MakePlan(so, Capabilities{Manufacturer: softHSMManufacturer}, nil)
+	return MakePlan(inv, Capabilities{Manufacturer: softHSMManufacturer}, nil)
 }
 
 func TestRegenerateSoftHSM(t *testing.T) {

@@ -1,7 +1,6 @@
 package wrapmove
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"math/big"
 
@@ -9,28 +8,25 @@ import (
 	"github.com/miekg/pkcs11"
 )
 
-// SourceObject is one object of the source token as the planner needs it.
-// It mirrors what inventory.Record carries (class, key type and size,
-// CKA_ID/label, flags, disposition and reason); FromRecords-style adapters
-// fill it from an inventory once that package is in use.
+// SourceObject is what Move reads about one live source object to act on
+// it: class, key type and size, CKA_ID and label, flags.
+// It decides nothing and identifies nothing: what happens to the object is
+// the plan's action, which MakePlan derives from the inventory
+// (inventory.Record, which also holds the fingerprints); Move finds an
+// action's source object by class, CKA_ID and label.
 type SourceObject struct {
-	Class        string // ClassPrivateKey, ...
-	KeyType      string // KeyRSA, ... ("" for certificates and data)
-	Label        string
-	ID           []byte
-	Size         int    // RSA modulus bits, EC field bits, secret key bits
-	Curve        string // P-256, P-384, Ed25519 ... for EC and Edwards keys
-	ValueLen     int    // secret keys: true length in bytes (CKA_VALUE_LEN)
-	Usage        []string
-	Token        bool
-	Private      bool
-	Sensitive    bool
-	Extractable  bool
-	Disposition  string // wrap | copy | regenerate | blocked
-	Reason       string
-	Fingerprint  string // public-key hash, certificate/data hash or secret check value
-	WrapTrusted  bool   // CKA_WRAP_WITH_TRUSTED: needs a trusted KEK we cannot offer
-	PublicOfPriv bool   // public key whose private key shares its CKA_ID
+	Class       string // ClassPrivateKey, ...
+	KeyType     string // KeyRSA, ... ("" for certificates and data)
+	Label       string
+	ID          []byte
+	Size        int    // RSA modulus bits, EC field bits, secret key bits
+	Curve       string // P-256, P-384, Ed25519 ... for EC and Edwards keys
+	ValueLen    int    // secret keys: true length in bytes (CKA_VALUE_LEN)
+	Usage       []string
+	Token       bool
+	Private     bool
+	Sensitive   bool
+	Extractable bool
 }
 
 // IDHex is the CKA_ID in lower-case hex.
@@ -39,17 +35,8 @@ func (o SourceObject) IDHex() string { return hex.EncodeToString(o.ID) }
 // Identity is the object's plan identity.
 func (o SourceObject) Identity() string { return Identity(o.Class, o.IDHex(), o.Label) }
 
-// TargetObject is an object already on the target, as MakePlan needs it to
-// decide "skip".
-type TargetObject struct {
-	Class       string
-	Label       string
-	ID          []byte
-	Fingerprint string
-}
-
 // object is a live object in an open session: its handle, the attributes
-// read and the planner's view of it.
+// read and Move's view of it.
 type object struct {
 	h     pkcs11.ObjectHandle
 	attrs p11.Attrs
@@ -103,7 +90,6 @@ func readObjects(s *p11.Session) ([]*object, error) {
 		}
 		out = append(out, o)
 	}
-	linkPairs(out)
 	return out, nil
 }
 
@@ -122,14 +108,13 @@ func readObject(s *p11.Session, h pkcs11.ObjectHandle) (*object, error) {
 	return &object{h: h, attrs: a, SourceObject: describe(cls, a)}, nil
 }
 
-// describe turns attributes into the planner's view (no disposition yet).
+// describe turns attributes into Move's view of the object.
 func describe(cls uint, a p11.Attrs) SourceObject {
 	o := SourceObject{Class: className(cls), Label: string(a.Bytes(pkcs11.CKA_LABEL)), ID: a.Bytes(pkcs11.CKA_ID)}
 	o.Token, _ = a.Bool(pkcs11.CKA_TOKEN)
 	o.Private, _ = a.Bool(pkcs11.CKA_PRIVATE)
 	o.Sensitive, _ = a.Bool(pkcs11.CKA_SENSITIVE)
 	o.Extractable, _ = a.Bool(pkcs11.CKA_EXTRACTABLE)
-	o.WrapTrusted, _ = a.Bool(pkcs11.CKA_WRAP_WITH_TRUSTED)
 	o.Usage = usageOf(a)
 	if kt, ok := a.Ulong(pkcs11.CKA_KEY_TYPE); ok && isKeyClass(cls) {
 		o.KeyType = keyTypeName(kt)
@@ -144,65 +129,11 @@ func describe(cls uint, a p11.Attrs) SourceObject {
 			o.ValueLen, o.Size = int(n), int(n)*8
 		}
 	}
-	o.Fingerprint = staticFingerprint(cls, o.KeyType, a)
 	return o
 }
 
 func isKeyClass(cls uint) bool {
 	return cls == pkcs11.CKO_PRIVATE_KEY || cls == pkcs11.CKO_PUBLIC_KEY || cls == pkcs11.CKO_SECRET_KEY
-}
-
-// staticFingerprint hashes what identifies an object without using it:
-// public components for RSA keys and EC public keys, the value of
-// certificates and data objects. EC private keys take their public key's
-// fingerprint in linkPairs; secret keys get a check value from proof.go.
-func staticFingerprint(cls uint, kt string, a p11.Attrs) string {
-	switch {
-	case kt == KeyRSA && a.Has(pkcs11.CKA_MODULUS):
-		return rsaFingerprint(a.Bytes(pkcs11.CKA_MODULUS), a.Bytes(pkcs11.CKA_PUBLIC_EXPONENT))
-	case (kt == KeyEC || kt == KeyEdwards) && cls == pkcs11.CKO_PUBLIC_KEY:
-		return "sha256:" + hash16(rawECPoint(a.Bytes(pkcs11.CKA_EC_POINT)))
-	case cls == pkcs11.CKO_CERTIFICATE || cls == pkcs11.CKO_DATA:
-		return "sha256:" + hash16(a.Bytes(pkcs11.CKA_VALUE))
-	}
-	return ""
-}
-
-func rsaFingerprint(mod, exp []byte) string {
-	// Normalise through big.Int: modules may or may not send leading zeros.
-	m := new(big.Int).SetBytes(mod).Bytes()
-	e := new(big.Int).SetBytes(exp).Bytes()
-	return "sha256:" + hash16(append(append(m, 0), e...))
-}
-
-func hash16(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:16])
-}
-
-// linkPairs gives EC/Edwards private keys the fingerprint of the public key
-// with the same CKA_ID, and marks public keys that have a private key.
-func linkPairs(objs []*object) {
-	pubs := map[string]*object{}
-	privs := map[string]bool{}
-	for _, o := range objs {
-		switch o.Class {
-		case ClassPublicKey:
-			pubs[string(o.ID)] = o
-		case ClassPrivateKey:
-			privs[string(o.ID)] = true
-		}
-	}
-	for _, o := range objs {
-		switch o.Class {
-		case ClassPrivateKey:
-			if p := pubs[string(o.ID)]; p != nil && o.Fingerprint == "" && len(o.ID) > 0 {
-				o.Fingerprint = p.Fingerprint
-			}
-		case ClassPublicKey:
-			o.PublicOfPriv = len(o.ID) > 0 && privs[string(o.ID)]
-		}
-	}
 }
 
 // rawECPoint unwraps a DER OCTET STRING around an EC point (SoftHSMv2

@@ -72,7 +72,7 @@ func (m *mover) wrapMechanism(a Action, so *object) (uint, error) {
 			return mech, nil
 		}
 	}
-	mech, why := chooseMechanism(so.SourceObject, m.caps)
+	mech, why := chooseMechanism(so.Class, so.ValueLen, m.caps)
 	if mech == 0 {
 		return 0, errors.New(why)
 	}
