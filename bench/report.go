@@ -460,5 +460,3 @@ func chartSVG(t *tableResult) string {
 func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
-
-

@@ -290,7 +290,7 @@ var rows = []row{
 			}, nil
 		}},
 	{id: "gcm-enc", name: "AES-256-GCM encrypt 4 KB (CK_GCM_PARAMS)", want2: true,
-		p11: func(s *side, sh pkcs11.SessionHandle) (opFn, error) { return gcmEncOp(s.ctx, sh, s.k.aes), nil },
+		p11:     func(s *side, sh pkcs11.SessionHandle) (opFn, error) { return gcmEncOp(s.ctx, sh, s.k.aes), nil },
 		floorIs: "cipher.AEAD.Seal",
 		floor: func() (opFn, error) {
 			g, err := goAESGCM()
