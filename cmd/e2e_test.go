@@ -50,6 +50,13 @@ func TestMainJobSoftHSMToEngine(t *testing.T) {
 		t.Fatalf("verify before PIN rotation: exit %d\n%s\n%s", code, out, errOut)
 	}
 	mustRun(t, "token", "set-pin", "--token", tok.Label, "--pin-file", p("user.pin"), "--new-pin-file", p("new.pin"))
+	// The SO PIN that initialised the target is in the journal too: still
+	// unchanged, so item 9 still fails.
+	soStill := with("migrate", "verify", "--inventory", p("pre.csv"), "--plan", p("plan.yaml"), "--to-so-pin-file", p("so.pin"), "-o", "csv")
+	soStill[len(soStill)-1] = p("new.pin")
+	if code, out, errOut := run(t, soStill...); code != 7 || !strings.Contains(out, "target SO PIN equals") {
+		t.Fatalf("verify with the migration SO PIN: exit %d\n%s\n%s", code, out, errOut)
+	}
 	mustRun(t, "token", "set-pin", "--so", "--token", tok.Label, "--pin-file", p("so.pin"), "--new-pin-file", p("so2.pin"))
 	// --exec runs after craton released the engine's store lock, so the
 	// transaction (here: another craton process) can open the same store.

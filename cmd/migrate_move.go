@@ -47,6 +47,7 @@ func (m *migrationFlags) register(c *cobra.Command, withInit bool) {
 type sides struct {
 	src, dst       *endpoint
 	srcPIN, dstPIN string
+	dstSOPIN       string // only when --init-target initialised the target
 }
 
 func (s *sides) close() {
@@ -71,13 +72,16 @@ func openSides(io *iostreams.IOStreams, m *migrationFlags) (*sides, error) {
 	if to.Token == "" {
 		to.Token = s.src.token.Label
 	}
+	dstPIN := m.ToPIN
 	if m.InitTarget {
-		if err := initTarget(io, m, to.Token); err != nil {
+		var userPIN string
+		if s.dstSOPIN, userPIN, err = initTarget(io, m, to.Token); err != nil {
 			s.close()
 			return nil, err
 		}
+		dstPIN = &pin.Source{Role: m.ToPIN.Role, Value: userPIN}
 	}
-	if s.dst, s.dstPIN, err = openEndpoint(io, to, m.ToPIN, true); err != nil {
+	if s.dst, s.dstPIN, err = openEndpoint(io, to, dstPIN, true); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -87,51 +91,51 @@ func openSides(io *iostreams.IOStreams, m *migrationFlags) (*sides, error) {
 // initTarget runs C_InitToken and C_InitPIN on the target's free slot. It
 // refuses when a token with that label already exists: initialising is
 // destructive and never implied.
-func initTarget(io *iostreams.IOStreams, m *migrationFlags, label string) error {
+// It returns the SO and user PINs it used, so that each is read (or
+// prompted for) once.
+func initTarget(io *iostreams.IOStreams, m *migrationFlags, label string) (soPIN, userPIN string, err error) {
 	mod, err := modules.Open(m.To.Module, m.To.Config)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	defer mod.Close()
 	if err := requirePersistent(mod); err != nil {
-		return err
+		return "", "", err
 	}
 	if _, err := p11.FindToken(mod, label, ""); err == nil {
-		return errs.New(errs.KindState, "--init-target", fmt.Sprintf("the target already has a token labelled %q", label),
+		return "", "", errs.New(errs.KindState, "--init-target", fmt.Sprintf("the target already has a token labelled %q", label),
 			"drop --init-target to migrate into it")
 	}
 	slot, ok, err := p11.FreeSlot(mod)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	if !ok {
-		return errs.New(errs.KindState, "--init-target", "the target has no uninitialised token", "add a slot (token.slot_count) or pass --to-token")
+		return "", "", errs.New(errs.KindState, "--init-target", "the target has no uninitialised token", "add a slot (token.slot_count) or pass --to-token")
 	}
-	soPIN, err := m.ToSOPIN.Read(io, io.ErrOut)
-	if err != nil {
-		return err
+	if soPIN, err = m.ToSOPIN.Read(io, io.ErrOut); err != nil {
+		return "", "", err
 	}
-	userPIN, err := m.ToPIN.Read(io, io.ErrOut)
-	if err != nil {
-		return err
+	if userPIN, err = m.ToPIN.Read(io, io.ErrOut); err != nil {
+		return "", "", err
 	}
 	if err := mod.InitToken(slot, soPIN, label); err != nil {
-		return p11.Wrap(fmt.Sprintf("C_InitToken(%q) on the target", label), err)
+		return "", "", p11.Wrap(fmt.Sprintf("C_InitToken(%q) on the target", label), err)
 	}
 	tok, err := p11.FindToken(mod, label, "")
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	sess, err := p11.OpenSession(mod, tok, true)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	defer sess.Close()
 	if err := sess.Login(pkcs11.CKU_SO, soPIN); err != nil {
-		return err
+		return "", "", err
 	}
 	defer func() { _ = mod.Logout(sess.H) }()
-	return p11.Wrap("C_InitPIN on the target", mod.InitPIN(sess.H, userPIN))
+	return soPIN, userPIN, p11.Wrap("C_InitPIN on the target", mod.InitPIN(sess.H, userPIN))
 }
 
 // requirePersistentTarget refuses to put keys into an embedded engine that
@@ -359,7 +363,7 @@ func planRows(p wrapmove.Plan) []PlanRow {
 func moveOptions(m migrationFlags, s *sides, plan *wrapmove.Plan, dry, harden bool, journal string) wrapmove.MoveOptions {
 	return wrapmove.MoveOptions{
 		Source: s.src.mod, Target: s.dst.mod, SourceToken: s.src.token, TargetToken: s.dst.token,
-		SourcePIN: s.srcPIN, TargetPIN: s.dstPIN, SourceModule: m.From.Module, TargetModule: m.To.Module,
+		SourcePIN: s.srcPIN, TargetPIN: s.dstPIN, TargetSOPIN: s.dstSOPIN, SourceModule: m.From.Module, TargetModule: m.To.Module,
 		Plan: plan, DryRun: dry, Harden: harden, JournalPath: journal,
 	}
 }

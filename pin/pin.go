@@ -23,6 +23,9 @@ type Source struct {
 	Env      string // variable name given with EnvFlag
 	FileFlag string // e.g. "--pin-file", for messages
 	EnvFlag  string // e.g. "--pin-env"
+	// Value is a PIN already obtained from one of the sources above in
+	// this run, so that one role's PIN is read (or prompted for) once.
+	Value string
 }
 
 // Given reports whether a non-interactive source was named.
@@ -32,6 +35,8 @@ func (s Source) Given() bool { return s.File != "" || s.Env != "" }
 // prompt (written to prompt) when p is a terminal, else an error naming the flags.
 func (s Source) Read(p Prompter, prompt io.Writer) (string, error) {
 	switch {
+	case s.Value != "":
+		return s.Value, nil
 	case s.File != "" && s.Env != "":
 		return "", errs.Usage(fmt.Sprintf("both %s and %s given for the %s", s.FileFlag, s.EnvFlag, s.Role),
 			"give one PIN source")

@@ -18,6 +18,9 @@ type MoveOptions struct {
 	Source, Target             p11.Module
 	SourceToken, TargetToken   p11.Token
 	SourcePIN, TargetPIN       string // user PINs; an empty source PIN skips login (public objects only)
+	// TargetSOPIN, when the move initialised the target, is recorded (as a
+	// salted hash, in the journal) so verify can insist it was rotated.
+	TargetSOPIN string
 	SourceModule, TargetModule string // module paths, recorded in the plan and journal only
 
 	// Plan to execute; nil makes one from the live source (and the result
@@ -360,18 +363,31 @@ func (m *mover) openJournal() error {
 			e.Preexisting = len(hs) > 0
 		}
 	}
-	if m.opts.SourcePIN != "" {
-		if err := j.recordPIN("source-user", m.opts.SourcePIN); err != nil {
-			return err
-		}
-	}
-	if m.opts.TargetPIN != "" {
-		if err := j.recordPIN("target-user", m.opts.TargetPIN); err != nil {
-			return err
-		}
+	if err := m.recordPINs(j); err != nil {
+		return err
 	}
 	m.lastSave = time.Now()
 	return j.Save()
+}
+
+// recordPINs notes salted hashes of the PINs used during the move, for
+// verify's PIN-rotation item. They live only in the journal file, so
+// without one the (deliberately slow) hashing is skipped.
+func (m *mover) recordPINs(j *Journal) error {
+	if m.opts.JournalPath == "" {
+		return nil
+	}
+	for _, p := range []struct{ role, pin string }{
+		{"source-user", m.opts.SourcePIN}, {"target-user", m.opts.TargetPIN}, {"target-so", m.opts.TargetSOPIN},
+	} {
+		if p.pin == "" {
+			continue
+		}
+		if err := j.recordPIN(p.role, p.pin); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkpoint saves the journal when forced or at most every 250 ms.

@@ -21,7 +21,7 @@ func WritePlan(w io.Writer, p Plan) error {
 		p.Version = PlanVersion
 	}
 	var buf bytes.Buffer
-	buf.WriteString("# craton migration plan — schema: docs/migration-plan.md. Edit 'action' to change what happens.\n")
+	buf.WriteString("# craton migration plan — schema: docs/plan-format.md. Edit 'action' to change what happens.\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(p); err != nil {
@@ -89,7 +89,7 @@ func inputErr(name string, line int, field, msg string) *errs.Error {
 		where += field + ": "
 	}
 	return &errs.Error{Kind: errs.KindInput, Op: "read plan " + name, Msg: where + msg,
-		Hint: "fix the plan file (schema: docs/migration-plan.md) or write a new one with 'craton migrate plan'"}
+		Hint: "fix the plan file (schema: docs/plan-format.md) or write a new one with 'craton migrate plan'"}
 }
 
 // validatePlan checks what YAML typing cannot: the version, and per action
