@@ -15,12 +15,12 @@ import (
 // MoveOptions configure Move. Source and Target may be the same loaded
 // library (two SoftHSMv2 tokens) or different modules.
 type MoveOptions struct {
-	Source, Target             p11.Module
-	SourceToken, TargetToken   p11.Token
-	SourcePIN, TargetPIN       string // user PINs; an empty source PIN skips login (public objects only)
+	Source, Target           p11.Module
+	SourceToken, TargetToken p11.Token
+	SourcePIN, TargetPIN     string // user PINs; an empty source PIN skips login (public objects only)
 	// TargetSOPIN, when the move initialised the target, is recorded (as a
 	// salted hash, in the journal) so verify can insist it was rotated.
-	TargetSOPIN string
+	TargetSOPIN                string
 	SourceModule, TargetModule string // module paths, recorded in the plan and journal only
 
 	// Plan to execute; nil makes one from the live source (and the result
