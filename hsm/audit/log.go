@@ -69,7 +69,7 @@ type Log struct {
 	// pointer each, so the garbage collector does not trace 100,000
 	// pointer-rich entries on every cycle; Entries decodes them).
 	mem    [][]byte
-	memAt  int     // index of the oldest entry once the ring is full
+	memAt  int // index of the oldest entry once the ring is full
 	memCap int
 
 	opened Report // what Open found
