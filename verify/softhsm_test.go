@@ -109,6 +109,28 @@ func TestVerifySoftHSM(t *testing.T) {
 		o.TargetSOPIN = "rotated-so-pin"
 		expect(t, verify(t, o), 9, Fail, "SO PIN differs")
 	})
+	t.Run("swapped-ids", func(t *testing.T) {
+		tgt.Do(func(s *p11.Session) {
+			a, b := one(t, s, pkcs11.CKO_SECRET_KEY, "11"), one(t, s, pkcs11.CKO_SECRET_KEY, "10")
+			for h, id := range map[pkcs11.ObjectHandle][]byte{a: {0x10}, b: {0x11}} {
+				if err := s.M.SetAttributeValue(s.H, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_ID, id)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		rep := verify(t, opts)
+		expect(t, rep, 3, Fail, `"aes256-x" id=11`)
+		expect(t, rep, 3, Fail, `"aes128-x" id=10`)
+		tgt.Do(func(s *p11.Session) { // swap back: later subtests break other things
+			a, b := one(t, s, pkcs11.CKO_SECRET_KEY, "10"), one(t, s, pkcs11.CKO_SECRET_KEY, "11")
+			for h, id := range map[pkcs11.ObjectHandle][]byte{a: {0x11}, b: {0x10}} {
+				if err := s.M.SetAttributeValue(s.H, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_ID, id)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		expect(t, verify(t, opts), 3, Pass, "")
+	})
 	t.Run("deleted-key", func(t *testing.T) {
 		destroyOn(t, tgt, pkcs11.CKO_SECRET_KEY, "10")
 		expect(t, verify(t, opts), 3, Fail, `"aes128-x" id=10 AES-128: not on the target`)
