@@ -60,4 +60,9 @@ SoftHSMv2/craton:
 * **Migration ≤ 10 ms/key at 1,000 keys** and **engine create+commit ≤ 2 ms** sit on the edge and pass or fail with the machine's load
   (3.8 ms/key on a quiet run, 10.7 ms/key with other jobs on the two cores); both are fsync-bound (one fsynced commit per object, plus
   the audit log).
+* **10,000-key move (` + "`make bench-large`" + `): linearity and memory.** On the quiet run: 43 s (231 keys/s) against 3.8 s for 1,000
+  keys, time(10k)/time(1k) = 11.4 (target ≤ 11: missed by a hair), and peak RSS 361 MB (target ≤ 200 MB: missed; 58 MB at 1,000 keys,
+  so ~34 KB per key). Not profiled in this pass; the candidates are what the move keeps per object for the whole run (rows, plan, proofs,
+  report) and the store's memory-mapped database, whose touched pages count as RSS. Next step: ` + "`go test -memprofile`" + ` on a
+  10,000-key BenchmarkMove into the embedded engine.
 `
