@@ -5,9 +5,10 @@ set -euo pipefail
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# Interop tests drive real clients: NSS tools and a JDK (SunPKCS11) too.
+# Interop tests drive real clients: NSS tools and a JDK (SunPKCS11) too;
+# libssl-dev builds the optional OpenSSL RSA backend (-tags openssl), time(1) measures peak RSS in make bench.
 for p in softhsm2 opensc p11-kit p11-kit-modules gnutls-bin libengine-pkcs11-openssl openssl gcc libc6-dev \
-         libnss3-tools openjdk-17-jdk-headless; do
+         libnss3-tools openjdk-17-jdk-headless libssl-dev time; do
   have_pkg "$p" || need+=("$p")
 done
 
