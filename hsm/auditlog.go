@@ -78,8 +78,6 @@ func (ev auditEvent) operation() audit.Operation {
 		return audit.Encrypt(m, f)
 	case "Decrypt":
 		return audit.Decrypt(m, f)
-	case "Digest":
-		return audit.Digest(m, f)
 	case "WrapKey":
 		return audit.WrapKey(m, f)
 	case "UnwrapKey":
