@@ -5,6 +5,7 @@
  * translation in exports.go, the semantics in the engine). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,21 @@
 pid_t craton_init_pid;        /* see shim.h */
 static pid_t craton_load_pid; /* pid that loaded the library */
 
+unsigned char *craton_fork_flag; /* see shim.h */
+
 __attribute__((constructor)) static void craton_on_load(void)
 {
 	craton_load_pid = getpid();
+#ifdef MADV_WIPEONFORK
+	void *page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page != MAP_FAILED) {
+		if (madvise(page, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK) == 0)
+			craton_fork_flag = page;
+		else
+			munmap(page, (size_t)sysconf(_SC_PAGESIZE));
+	}
+#endif
 }
 
 pid_t craton_loaded_pid(void) { return craton_load_pid; }
@@ -74,8 +87,13 @@ CK_RV C_Initialize(CK_VOID_PTR pInitArgs)
 		return CKR_CRYPTOKI_ALREADY_INITIALIZED;
 	}
 	rv = goC_Initialize(child);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
+		/* This process may now call in: mark it (a child forked from here
+		 * on sees the page wiped). */
+		if (craton_fork_flag != NULL)
+			__atomic_store_n(craton_fork_flag, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&craton_init_pid, me, __ATOMIC_RELEASE);
+	}
 	return rv;
 }
 

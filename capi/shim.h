@@ -22,9 +22,18 @@ extern pid_t craton_init_pid;
  * CKR_CRYPTOKI_NOT_INITIALIZED without entering the Go runtime. */
 #define CRATON_GUARD() do { \
 		pid_t craton_p_ = __atomic_load_n(&craton_init_pid, __ATOMIC_ACQUIRE); \
-		if (craton_p_ == 0 || craton_p_ != getpid()) \
+		if (craton_p_ == 0 || (craton_fork_flag != NULL ? \
+				__atomic_load_n(craton_fork_flag, __ATOMIC_ACQUIRE) == 0 : \
+				craton_p_ != getpid())) \
 			return CKR_CRYPTOKI_NOT_INITIALIZED; \
 	} while (0)
+
+/* craton_fork_flag points into a page marked MADV_WIPEONFORK: it reads 1
+ * in the process that initialised the library and 0 in any child forked
+ * after that, so the guard needs no getpid() system call per PKCS#11 call
+ * (measured at ~0.3 us each). NULL where the kernel lacks MADV_WIPEONFORK
+ * (Linux < 4.14): the guard then compares pids. */
+extern unsigned char *craton_fork_flag;
 
 /* Memory access for the Go side: copies from or to a C address held as an
  * integer (so Go never converts an integer to a pointer). */
