@@ -8,15 +8,18 @@ import (
 
 // opKey resolves the key of a *Init call: visible to s (else
 // CKR_KEY_HANDLE_INVALID), with the usage attribute set (else
-// CKR_KEY_FUNCTION_NOT_PERMITTED); the parsed key is cached on the object.
+// CKR_KEY_FUNCTION_NOT_PERMITTED), with its material loaded (else
+// CKR_USER_NOT_LOGGED_IN, or CKR_GENERAL_ERROR for a damaged material
+// record); the parsed key is cached on the object.
 func (c *Ctx) opKey(s *session, oh pkcs11.ObjectHandle, usage uint) (*object, *mech.Key, *store.Store, error) {
 	if err := c.rlock(); err != nil {
 		return nil, nil, nil, err
 	}
 	o, err := c.objectFor(s, oh)
 	var attrs attrMap
+	var matErr error
 	if err == nil {
-		attrs = o.attrs
+		attrs, matErr = o.attrs, o.materialErr()
 	}
 	st := c.st
 	c.mu.RUnlock()
@@ -27,6 +30,10 @@ func (c *Ctx) opKey(s *session, oh pkcs11.ObjectHandle, usage uint) (*object, *m
 		return nil, nil, nil, errKeyHandle
 	case !attrs.bool(usage):
 		return nil, nil, nil, errFuncNotPermitted
+	case matErr != nil:
+		// A CKA_PRIVATE=false key loaded before any login has no
+		// material yet (CKR_USER_NOT_LOGGED_IN).
+		return nil, nil, nil, matErr
 	}
 	k, err := o.parsedKey(attrs)
 	return o, k, st, err

@@ -123,7 +123,8 @@ func purposeOf(role uint) string {
 
 // Login logs the token of sh's slot in as CKU_SO or CKU_USER (PKCS#11
 // §5.6 state rules, reference §9.3). A user login unlocks the object master
-// key and loads the private token objects.
+// key and loads the private token objects; a user or SO login loads the key
+// material of public key objects (loadMaterialLocked).
 func (c *Ctx) Login(sh pkcs11.SessionHandle, userType uint, pin string) error {
 	if err := c.rlock(); err != nil {
 		return err
@@ -165,6 +166,9 @@ func (c *Ctx) login(s *session, role uint, pin string) error {
 	if role == pkcs11.CKU_USER {
 		c.loadObjectsLocked(t, store.SealedPrivate, omk)
 	}
+	// Both roles unwrap the OMK: either login loads the material of the
+	// CKA_PRIVATE=false keys (and migrates a format-1 token).
+	c.loadMaterialLocked(t)
 	return nil
 }
 

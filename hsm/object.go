@@ -27,6 +27,67 @@ type object struct {
 
 	key    atomic.Pointer[mech.Key] // parsed key material, cached on first use
 	nonces *nonceState              // AES-GCM nonce counter, for secret keys
+
+	// mat says whether a token key object's secret attributes are in attrs
+	// (see matState). Guarded by Ctx.mu.
+	mat matState
+}
+
+// matState is where the secret attributes (see isMaterialAttr) of a
+// CKA_PRIVATE=false token key object are. Its public view is loaded at
+// Initialize; its material needs the OMK, so it waits for a login.
+type matState uint8
+
+const (
+	matLoaded  matState = iota // in attrs (or the object has no material)
+	matPending                 // in the material record, not loaded yet: needs a login
+	matLegacy                  // inside a format-1 public record: migrated at the first login
+	matBroken                  // material record missing or failing authentication (StoreProblems)
+)
+
+// materialErr is the error of an operation that needs o's key material
+// while it is not loaded. Caller holds Ctx.mu.
+func (o *object) materialErr() error {
+	switch o.mat {
+	case matLoaded:
+		return nil
+	case matBroken:
+		// The object is visible (its public view loaded), so
+		// CKR_KEY_HANDLE_INVALID would contradict C_FindObjects; the
+		// record's problem is in StoreProblems.
+		return errGeneral
+	}
+	return errNotLoggedIn
+}
+
+// isMaterialAttr reports whether attribute t of a key object of class is
+// secret key material: CKA_VALUE of secret and private keys and every
+// attribute the engine hides as secret (RSA private components, CKA_SEED,
+// the hybrid keys' EC private value). Such attributes are never sealed
+// under the public-object key.
+func isMaterialAttr(class, t uint) bool {
+	if class != pkcs11.CKO_PRIVATE_KEY && class != pkcs11.CKO_SECRET_KEY {
+		return false
+	}
+	return t == pkcs11.CKA_VALUE || attrTable[t].flags&fSecret != 0
+}
+
+// splitMaterial returns the attributes of m without key material, and the
+// material (nil when m has none).
+func splitMaterial(m attrMap) (pub, mat attrMap) {
+	class := m.ulong(pkcs11.CKA_CLASS)
+	pub = make(attrMap, len(m))
+	for t, v := range m {
+		if isMaterialAttr(class, t) {
+			if mat == nil {
+				mat = attrMap{}
+			}
+			mat[t] = v
+		} else {
+			pub[t] = v
+		}
+	}
+	return pub, mat
 }
 
 func (o *object) isToken() bool   { return o.owner == 0 }
@@ -122,25 +183,61 @@ func decodeRecord(b []byte) (attrMap, error) {
 	return m, nil
 }
 
-// persistLocked writes a token object's record (a no-op for session
-// objects). Private records need the OMK, i.e. a logged-in user.
+// persistLocked writes a token object's records (a no-op for session
+// objects). Private records need the OMK, i.e. a logged-in user; so does
+// the material of a public key object (see sealObject). An object whose
+// material is not loaded cannot be rewritten: its material is not at hand.
 func (c *Ctx) persistLocked(o *object, attrs attrMap) error {
 	if !o.isToken() {
 		return nil
 	}
-	t := c.tokens[o.slot]
-	kind, key := store.SealedPublic, t.st.PublicKey
+	if err := o.materialErr(); err != nil {
+		return err
+	}
+	w, err := sealObject(c.tokens[o.slot], o.h, attrs)
+	if err != nil {
+		return err
+	}
+	return asGeneral("put object", c.st.PutObjects(o.slot, []store.ObjectWrite{w}, nil))
+}
+
+// sealObject seals the records of token object h of t:
+//   - CKA_PRIVATE=true: one record, the whole object under the OMK (needs
+//     the user logged in);
+//   - otherwise one record under the public-object key with every
+//     attribute but key material, and, for a secret or private key, a
+//     material record under the OMK with the rest. Sealing material needs
+//     the OMK in memory (a user or SO login): the engine cannot protect key
+//     material without a PIN-derived key, so it refuses
+//     (CKR_USER_NOT_LOGGED_IN) rather than store it readable.
+//
+// Caller holds Ctx.mu.
+func sealObject(t *token, h pkcs11.ObjectHandle, attrs attrMap) (store.ObjectWrite, error) {
+	id := uint64(h)
+	w := store.ObjectWrite{ID: id}
+	var err error
 	if attrs.bool(pkcs11.CKA_PRIVATE) {
-		kind, key = store.SealedPrivate, t.omk
-		if t.login != pkcs11.CKU_USER || len(key) != store.KeySize {
-			return errNotLoggedIn
+		if t.login != pkcs11.CKU_USER || len(t.omk) != store.KeySize {
+			return w, errNotLoggedIn
+		}
+		if w.Record, err = store.Seal(t.omk, store.SealedPrivate, t.slot, id, encodeRecord(attrs)); err != nil {
+			return w, errGeneral
+		}
+		return w, nil
+	}
+	pub, mat := splitMaterial(attrs)
+	if mat != nil {
+		if len(t.omk) != store.KeySize {
+			return w, errNotLoggedIn
+		}
+		if w.Material, err = store.Seal(t.omk, store.SealedMaterial, t.slot, id, encodeRecord(mat)); err != nil {
+			return w, errGeneral
 		}
 	}
-	sealed, err := store.Seal(key, kind, o.slot, uint64(o.h), encodeRecord(attrs))
-	if err != nil {
-		return errGeneral
+	if w.Record, err = store.Seal(t.st.PublicKey, store.SealedPublic, t.slot, id, encodeRecord(pub)); err != nil {
+		return w, errGeneral
 	}
-	return asGeneral("put object", c.st.PutObject(o.slot, uint64(o.h), sealed))
+	return w, nil
 }
 
 // addLocked publishes a new object.
@@ -161,7 +258,13 @@ func (c *Ctx) forgetLocked(o *object) {
 
 // loadObjectsLocked decrypts and publishes the records of t sealed with
 // kind under key. A record that fails authentication is reported in
-// StoreProblems and skipped; the others load.
+// StoreProblems and skipped; the others load. A public record of a secret
+// or private key is its public view: the object is published with its
+// material pending (matPending) until loadMaterialLocked runs; a format-1
+// public record still holding the material (matLegacy) is published
+// without it, waiting for the migration of the first login — or refused
+// once the token has been migrated (someone with write access to the
+// files could forge it under the public-object key).
 func (c *Ctx) loadObjectsLocked(t *token, kind store.KeyKind, key []byte) {
 	err := c.st.ForEachObject(t.slot, func(id uint64, sealed []byte) error {
 		if store.Kind(sealed) != kind {
@@ -172,11 +275,147 @@ func (c *Ctx) loadObjectsLocked(t *token, kind store.KeyKind, key []byte) {
 			c.problem(err)
 			return nil
 		}
-		c.addLocked(&object{h: pkcs11.ObjectHandle(id), slot: t.slot, attrs: attrs, nonces: newNonceState(c, t.slot, id, true)})
+		o := &object{h: pkcs11.ObjectHandle(id), slot: t.slot, attrs: attrs, nonces: newNonceState(c, t.slot, id, true)}
+		if kind == store.SealedPublic && attrs.isPrivateOrSecretKey() {
+			pub, mat := splitMaterial(attrs)
+			switch {
+			case mat != nil && t.st.SplitMaterial:
+				clearAttrs(mat)
+				c.problem(fmt.Errorf("store: slot %d object %d (0x%x): public record holds key material; refused (the token stores key material only under the OMK)", t.slot, id, id))
+				return nil
+			case mat != nil:
+				clearAttrs(mat)
+				o.attrs, o.mat = pub, matLegacy
+			default:
+				o.mat = matPending
+			}
+		}
+		c.addLocked(o)
 		return nil
 	})
 	if err != nil {
 		c.problem(fmt.Errorf("store: reading slot %d: %w", t.slot, err))
+	}
+}
+
+// loadMaterialLocked runs when t's OMK becomes available (user or SO
+// login): it migrates a format-1 token (migrateLocked), then decrypts the
+// material records of the key objects whose material is pending and merges
+// them into the objects. Material stays loaded until C_Finalize or
+// C_InitToken, logouts included (see hsm/store/doc.go). A material record
+// that fails authentication or is missing leaves its object visible but
+// unusable (matBroken), reported in StoreProblems. Caller holds Ctx.mu.
+func (c *Ctx) loadMaterialLocked(t *token) {
+	if len(t.omk) != store.KeySize {
+		return
+	}
+	if !t.st.SplitMaterial {
+		c.migrateLocked(t)
+	}
+	pending := map[uint64]*object{}
+	for h, o := range c.objects {
+		if o.slot == t.slot && o.mat == matPending {
+			pending[uint64(h)] = o
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	err := c.st.ForEachMaterial(t.slot, func(id uint64, sealed []byte) error {
+		o := pending[id]
+		if o == nil {
+			return nil // an orphan (its public record failed): already reported
+		}
+		delete(pending, id)
+		var mat attrMap
+		err := error(&store.RecordError{Slot: t.slot, ID: id})
+		if store.Kind(sealed) == store.SealedMaterial {
+			mat, err = openRecord(t.omk, t.slot, id, sealed)
+		}
+		if err != nil {
+			o.mat = matBroken
+			c.problem(fmt.Errorf("%w (key material record: the key stays visible but cannot be used)", err))
+			return nil
+		}
+		o.mergeMaterial(mat)
+		return nil
+	})
+	if err != nil {
+		c.problem(fmt.Errorf("store: reading key material of slot %d: %w", t.slot, err))
+		return
+	}
+	for id, o := range pending {
+		o.mat = matBroken
+		c.problem(fmt.Errorf("store: slot %d object %d (0x%x): key material record missing (the key stays visible but cannot be used)", t.slot, id, id))
+	}
+}
+
+// mergeMaterial installs the key material mat into o (a new attribute map,
+// as attrs is never mutated in place). Caller holds Ctx.mu for writing.
+func (o *object) mergeMaterial(mat attrMap) {
+	class := o.class()
+	n := o.attrs.clone()
+	for t, v := range mat {
+		if isMaterialAttr(class, t) {
+			n[t] = v
+		}
+	}
+	o.attrs, o.mat = n, matLoaded
+	o.key.Store(nil)
+}
+
+// migrateLocked converts a format-1 token: every public record of a secret
+// or private key (its material sealed under the public-object key) is
+// rewritten as a public view under that key plus a material record under
+// the OMK, and the token state is marked SplitMaterial, all in one
+// transaction — a crash leaves the old or the new form, never a mix. The
+// migrated objects' material then loads like any other. Caller holds
+// Ctx.mu and t.omk is set.
+func (c *Ctx) migrateLocked(t *token) {
+	var ws []store.ObjectWrite
+	err := c.st.ForEachObject(t.slot, func(id uint64, sealed []byte) error {
+		if store.Kind(sealed) != store.SealedPublic {
+			return nil
+		}
+		attrs, err := openRecord(t.st.PublicKey, t.slot, id, sealed)
+		if err != nil {
+			return nil // reported when the public objects loaded
+		}
+		if !attrs.isPrivateOrSecretKey() || attrs.bool(pkcs11.CKA_PRIVATE) {
+			return nil
+		}
+		if _, mat := splitMaterial(attrs); mat == nil {
+			return nil
+		}
+		w, err := sealObject(t, pkcs11.ObjectHandle(id), attrs)
+		clearAttrs(attrs)
+		if err != nil {
+			return err
+		}
+		ws = append(ws, w)
+		return nil
+	})
+	if err == nil {
+		st := *t.st
+		st.SplitMaterial = true
+		err = c.st.PutObjects(t.slot, ws, &st)
+	}
+	if err != nil {
+		c.problem(fmt.Errorf("store: slot %d: moving key material of public keys under the OMK failed (they stay unusable until a later login succeeds): %w", t.slot, err))
+		return
+	}
+	t.st.SplitMaterial = true
+	for _, w := range ws {
+		if o := c.objects[pkcs11.ObjectHandle(w.ID)]; o != nil && o.mat == matLegacy {
+			o.mat = matPending
+		}
+	}
+}
+
+// clearAttrs zeroes the values of m (key material no longer needed).
+func clearAttrs(m attrMap) {
+	for _, v := range m {
+		clear(v)
 	}
 }
 

@@ -4,18 +4,26 @@ import (
 	"bytes"
 
 	"github.com/craton-co/craton/ck"
+	"github.com/craton-co/craton/hsm/store"
 	"github.com/miekg/pkcs11"
 )
 
 // checkWritable enforces who may hold an object with these attributes:
 // token objects need a read-write session, private objects a logged-in
-// user. Caller holds Ctx.mu.
+// user, and a public token key with key material the OMK (a user or SO
+// login), which seals its material (see sealObject). Caller holds Ctx.mu.
 func checkWritable(s *session, m attrMap) error {
-	if m.bool(pkcs11.CKA_TOKEN) && !s.rw() {
+	token := m.bool(pkcs11.CKA_TOKEN)
+	if token && !s.rw() {
 		return errReadOnlySession
 	}
 	if m.bool(pkcs11.CKA_PRIVATE) && !s.userLoggedIn() {
 		return errNotLoggedIn
+	}
+	if token && len(s.tok.omk) != store.KeySize {
+		if _, mat := splitMaterial(m); mat != nil {
+			return errNotLoggedIn
+		}
 	}
 	return nil
 }
@@ -104,6 +112,9 @@ func (c *Ctx) CopyObject(sh pkcs11.SessionHandle, oh pkcs11.ObjectHandle, temp [
 	}
 	if !o.attrs.bool(pkcs11.CKA_COPYABLE) {
 		return 0, errActionProhibited
+	}
+	if err := o.materialErr(); err != nil {
+		return 0, err // a copy would lack the material
 	}
 	if err := checkChange(o.attrs, tm, true, s.tok.login == pkcs11.CKU_SO); err != nil {
 		return 0, err
@@ -231,6 +242,15 @@ func (c *Ctx) GetAttributeValueDetailed(sh pkcs11.SessionHandle, oh pkcs11.Objec
 	}
 	out := make([]AttrResult, len(types))
 	for i, t := range types {
+		if o.mat != matLoaded && isMaterialAttr(o.class(), t) && attrsFor(o.class(), o.keyType())[t] {
+			// The material is not in memory: sensitive stays
+			// sensitive; a readable value needs it loaded.
+			if !o.attrs.hidden(t) {
+				return nil, o.materialErr()
+			}
+			out[i] = AttrResult{Type: t, RV: pkcs11.CKR_ATTRIBUTE_SENSITIVE}
+			continue
+		}
 		out[i] = readAttr(o.attrs, t)
 	}
 	return out, nil

@@ -133,9 +133,30 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 	pubLabel := "zz-public-label-5e1d"
 	_, err = c.CreateObject(sh, dataTemplate(pubLabel, true, false))
 	must(t, err)
+	// A CKA_PRIVATE=false secret key (pkcs11-tool --keygen on SoftHSMv2):
+	// its label is sealed under the public-object key, its value under the
+	// OMK.
+	pubKey := []byte("\xC0\xFF\xEE\x33PUBLIC-KEY-PATTERN-9876543210\xAB\xCD")[:32]
+	_, err = c.CreateObject(sh, publicAESTemplate("zz-public-key-label", pubKey))
+	must(t, err)
 	must(t, c.Finalize())
 
+	// An attacker who can read the files also has the public-object key
+	// (in the token state): no key material may open with it.
+	plains := publicPlaintexts(t, dir)
+	if len(plains) != 2 {
+		t.Fatalf("%d records under the public-object key, want 2", len(plains))
+	}
+	for rid, p := range plains {
+		for name, k := range map[string][]byte{"private key": key, "public key": pubKey} {
+			if bytes.Contains(p, k) {
+				t.Errorf("%s value readable with the public-object key (record %d)", name, rid)
+			}
+		}
+	}
+
 	needles := map[string][]byte{"key": key, "label": []byte(label), "id": []byte(id), "public label": []byte(pubLabel),
+		"public key": pubKey, "public key label": []byte("zz-public-key-label"),
 		"user pin": []byte(userPIN), "so pin": []byte(soPIN)}
 	for name, n := range needles {
 		needles[name+" (hex)"] = []byte(hex.EncodeToString(n))
@@ -197,11 +218,18 @@ func TestCorruptRecordIsReportedOthersLoad(t *testing.T) {
 // open to find it, then a raw write) and flips a byte of its ciphertext.
 func flipRecordByte(t *testing.T, path string, slot uint, id uint64) {
 	t.Helper()
+	flipRecordIn(t, path, slot, "objects", id)
+}
+
+// flipRecordIn is flipRecordByte for record id of the sub-bucket name of
+// slot's bucket ("objects", "material").
+func flipRecordIn(t *testing.T, path string, slot uint, name string, id uint64) {
+	t.Helper()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	must(t, err)
 	var val []byte
 	db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(binary.BigEndian.AppendUint32([]byte("slot"), uint32(slot))).Bucket([]byte("objects"))
+		b := tx.Bucket(binary.BigEndian.AppendUint32([]byte("slot"), uint32(slot))).Bucket([]byte(name))
 		val = append([]byte(nil), b.Get(binary.BigEndian.AppendUint64(nil, id))...)
 		return nil
 	})

@@ -257,5 +257,5 @@ func (c *Ctx) freshTokenState(soPIN, label string, gen uint64) (*store.TokenStat
 	if err != nil {
 		return nil, err
 	}
-	return &store.TokenState{Initialized: true, Label: label, SO: *so, PublicKey: pk, Generation: gen}, nil
+	return &store.TokenState{Initialized: true, Label: label, SO: *so, PublicKey: pk, Generation: gen, SplitMaterial: true}, nil
 }

@@ -57,6 +57,8 @@ func (c *Ctx) wrapTarget(s *session, wrapping *object, key pkcs11.ObjectHandle) 
 		return nil, nil, rvErr(pkcs11.CKR_KEY_UNEXTRACTABLE)
 	case o.attrs.bool(pkcs11.CKA_WRAP_WITH_TRUSTED) && !wrapping.attrs.bool(pkcs11.CKA_TRUSTED):
 		return nil, nil, rvErr(pkcs11.CKR_KEY_NOT_WRAPPABLE)
+	case o.mat != matLoaded:
+		return nil, nil, o.materialErr()
 	}
 	return o, o.attrs, nil
 }

@@ -18,6 +18,10 @@ type KeyKind byte
 const (
 	SealedPublic  KeyKind = 1 // under the public-object key (PK)
 	SealedPrivate KeyKind = 2 // under the object master key (OMK)
+	// SealedMaterial is the material record of a key object whose main
+	// record is SealedPublic: its secret attributes, under the OMK, kept
+	// in slot<N>/material/<id>.
+	SealedMaterial KeyKind = 3
 )
 
 const (

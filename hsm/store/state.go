@@ -34,7 +34,15 @@ type TokenState struct {
 	// Generation counts C_InitToken runs; it changes the record AAD space
 	// only through new handles, and helps diagnostics.
 	Generation uint64 `json:"generation"`
+	// SplitMaterial says that every key object of this token sealed under
+	// PublicKey keeps its secret attributes in a material record under the
+	// OMK (see doc.go). Set by C_InitToken since format 2 and by the
+	// migration at the first login on an older token; once set, a public
+	// record that holds key material is refused.
+	SplitMaterial bool `json:"split_material,omitempty"`
 }
+
+func marshalState(st *TokenState) ([]byte, error) { return json.Marshal(st) }
 
 // LoadToken returns slot's token state, or nil when none was ever saved.
 func (s *Store) LoadToken(slot uint) (*TokenState, error) {
@@ -59,7 +67,7 @@ func (s *Store) LoadToken(slot uint) (*TokenState, error) {
 
 // SaveToken writes slot's token state durably.
 func (s *Store) SaveToken(slot uint, st *TokenState) error {
-	v, err := json.Marshal(st)
+	v, err := marshalState(st)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/craton-co/craton/errs"
@@ -22,12 +23,18 @@ const FileName = "craton-hsm.db"
 const lockWait = 100 * time.Millisecond
 
 var (
-	bucketMeta    = []byte("meta")
-	bucketObjects = []byte("objects")
-	bucketGCM     = []byte("gcm")
-	keyState      = []byte("state")
-	keyVersion    = []byte("version")
-	formatVersion = []byte("1")
+	bucketMeta     = []byte("meta")
+	bucketObjects  = []byte("objects")
+	bucketGCM      = []byte("gcm")
+	bucketMaterial = []byte("material")
+	keyState       = []byte("state")
+	keyVersion     = []byte("version")
+	// formatVersion 2 added the material records (slot<N>/material); a
+	// version-1 store is read as is and upgraded by the engine's migration
+	// at the first login. Writing "2" at open keeps an older binary, which
+	// would see key objects without their material, from opening the store.
+	formatVersion = []byte("2")
+	oldVersions   = []string{"1"}
 )
 
 // Store is an open store. It is safe for concurrent use.
@@ -97,7 +104,7 @@ func (s *Store) initMeta() error {
 		if err != nil {
 			return err
 		}
-		if v := b.Get(keyVersion); v != nil && string(v) != string(formatVersion) {
+		if v := b.Get(keyVersion); v != nil && string(v) != string(formatVersion) && !slices.Contains(oldVersions, string(v)) {
 			return &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
 				Msg: fmt.Sprintf("store format version %q at %s is not supported (want %q)", v, s.path, formatVersion)}
 		}
@@ -131,7 +138,7 @@ func slotBucket(tx *bolt.Tx, slot uint) (*bolt.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, sub := range [][]byte{bucketObjects, bucketGCM} {
+	for _, sub := range [][]byte{bucketObjects, bucketGCM, bucketMaterial} {
 		if _, err := b.CreateBucketIfNotExists(sub); err != nil {
 			return nil, err
 		}
