@@ -122,7 +122,7 @@ func (c *Ctx) finish(sh pkcs11.SessionHandle, kind opKind, audit string, fn func
 		mt = op.mech
 		return true, asRV(fn(op))
 	})
-	if audit == "" || rvOf(err) == pkcs11.CKR_OPERATION_NOT_INITIALIZED || rvOf(err) == pkcs11.CKR_SESSION_HANDLE_INVALID {
+	if rv := rvOf(err); audit == "" || rv == pkcs11.CKR_OPERATION_NOT_INITIALIZED || rv == pkcs11.CKR_OPERATION_ACTIVE || rv == pkcs11.CKR_SESSION_HANDLE_INVALID {
 		return err
 	}
 	return c.audited(evMech(audit, sh, mt), err)
@@ -134,6 +134,21 @@ func (c *Ctx) step(sh pkcs11.SessionHandle, kind opKind, fn func(op *activeOp) e
 		op.multi = true
 		return false, asRV(fn(op))
 	})
+}
+
+// singlePart guards a single-part call (C_Encrypt, C_Decrypt, C_Sign,
+// C_Verify, C_Digest): after an Update of the same operation it is refused
+// with CKR_OPERATION_ACTIVE and the multi-part operation goes on (PKCS#11:
+// the single-part call "must be called after C_SignInit without intervening
+// C_SignUpdate calls"). Without the guard it ran over the updated parts
+// plus its own input and returned CKR_OK.
+func singlePart(fn func(op *activeOp) error) func(op *activeOp) error {
+	return func(op *activeOp) error {
+		if op.multi {
+			return errOpActive
+		}
+		return fn(op)
+	}
 }
 
 func cipherAll(op *activeOp, in []byte) ([]byte, error) {
@@ -150,7 +165,7 @@ func cipherAll(op *activeOp, in []byte) ([]byte, error) {
 
 // Encrypt encrypts in one call.
 func (c *Ctx) Encrypt(sh pkcs11.SessionHandle, message []byte) (out []byte, err error) {
-	err = c.finish(sh, opEncrypt, "Encrypt", func(op *activeOp) (e error) { out, e = cipherAll(op, message); return })
+	err = c.finish(sh, opEncrypt, "Encrypt", singlePart(func(op *activeOp) (e error) { out, e = cipherAll(op, message); return }))
 	return out, err
 }
 
@@ -168,7 +183,7 @@ func (c *Ctx) EncryptFinal(sh pkcs11.SessionHandle) (out []byte, err error) {
 
 // Decrypt decrypts in one call.
 func (c *Ctx) Decrypt(sh pkcs11.SessionHandle, cipher []byte) (out []byte, err error) {
-	err = c.finish(sh, opDecrypt, "Decrypt", func(op *activeOp) (e error) { out, e = cipherAll(op, cipher); return })
+	err = c.finish(sh, opDecrypt, "Decrypt", singlePart(func(op *activeOp) (e error) { out, e = cipherAll(op, cipher); return }))
 	return out, err
 }
 
@@ -186,14 +201,14 @@ func (c *Ctx) DecryptFinal(sh pkcs11.SessionHandle) (out []byte, err error) {
 
 // Sign signs in one call.
 func (c *Ctx) Sign(sh pkcs11.SessionHandle, message []byte) (sig []byte, err error) {
-	err = c.finish(sh, opSign, "Sign", func(op *activeOp) error {
+	err = c.finish(sh, opSign, "Sign", singlePart(func(op *activeOp) error {
 		if err := op.sign.Update(message); err != nil {
 			return err
 		}
 		var e error
 		sig, e = op.sign.Final()
 		return e
-	})
+	}))
 	return sig, err
 }
 
@@ -210,12 +225,12 @@ func (c *Ctx) SignFinal(sh pkcs11.SessionHandle) (sig []byte, err error) {
 
 // Verify verifies in one call (CKR_SIGNATURE_INVALID on mismatch).
 func (c *Ctx) Verify(sh pkcs11.SessionHandle, data []byte, signature []byte) error {
-	return c.finish(sh, opVerify, "Verify", func(op *activeOp) error {
+	return c.finish(sh, opVerify, "Verify", singlePart(func(op *activeOp) error {
 		if err := op.verify.Update(data); err != nil {
 			return err
 		}
 		return op.verify.Final(signature)
-	})
+	}))
 }
 
 // VerifyUpdate continues a multi-part verification.
@@ -230,14 +245,14 @@ func (c *Ctx) VerifyFinal(sh pkcs11.SessionHandle, signature []byte) error {
 
 // Digest digests in one call.
 func (c *Ctx) Digest(sh pkcs11.SessionHandle, message []byte) (out []byte, err error) {
-	err = c.finish(sh, opDigest, notAudited, func(op *activeOp) error {
+	err = c.finish(sh, opDigest, notAudited, singlePart(func(op *activeOp) error {
 		if err := op.digest.Update(message); err != nil {
 			return err
 		}
 		var e error
 		out, e = op.digest.Final()
 		return e
-	})
+	}))
 	return out, err
 }
 

@@ -56,7 +56,8 @@ func (c *Ctx) beginOp(sh pkcs11.SessionHandle, kind opKind, init func(s *session
 
 // withOp runs fn on the active operation of kind; when fn reports done (or
 // fails, except for CKR_BUFFER_TOO_SMALL) the operation ends, as PKCS#11
-// requires.
+// requires. CKR_OPERATION_ACTIVE (a single-part call refused after an
+// Update, see singlePart) leaves the multi-part operation running.
 func (c *Ctx) withOp(sh pkcs11.SessionHandle, kind opKind, fn func(op *activeOp) (done bool, err error)) error {
 	s, err := c.sessionOnly(sh)
 	if err != nil {
@@ -70,7 +71,7 @@ func (c *Ctx) withOp(sh pkcs11.SessionHandle, kind opKind, fn func(op *activeOp)
 		return errOpNotInit
 	}
 	done, err := fn(op)
-	if done || (err != nil && rvOf(err) != pkcs11.CKR_BUFFER_TOO_SMALL) {
+	if rv := rvOf(err); done && rv != pkcs11.CKR_OPERATION_ACTIVE || err != nil && rv != pkcs11.CKR_BUFFER_TOO_SMALL && rv != pkcs11.CKR_OPERATION_ACTIVE {
 		s.ops[kind] = nil
 	}
 	return err
