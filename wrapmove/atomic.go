@@ -1,6 +1,8 @@
 package wrapmove
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -9,6 +11,15 @@ import (
 // old or the new content, never a torn file: write a temporary file in the
 // same directory, fsync it, rename it over path, fsync the directory.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomicFunc(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeFileAtomicFunc is writeFileAtomic with the content streamed by
+// write, through a buffer, so that a large file is never held in memory.
+func writeFileAtomicFunc(path string, perm os.FileMode, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -16,7 +27,12 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		f.Close()
 		return err
 	}

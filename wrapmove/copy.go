@@ -30,7 +30,7 @@ func (m *mover) copyOne(so *object, e *JournalEntry) (outcome, error) {
 
 func (m *mover) proveCopy(so *object, dh pkcs11.ObjectHandle) (string, pkcs11.ObjectHandle, error) {
 	set := compareSet(so, false)
-	if err := compareAttrs(m.src, so.h, m.dst, dh, set); err != nil {
+	if err := compareSource(m.src, so, m.dst, dh, set); err != nil {
 		return "", 0, err
 	}
 	return fmt.Sprintf("%d attributes read back equal", len(set)), 0, nil

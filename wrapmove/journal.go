@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/craton-co/craton/errs"
 )
@@ -40,6 +43,7 @@ type Journal struct {
 	Objects   map[string]*JournalEntry `json:"objects"`
 
 	path string
+	keys []string // Objects' keys, sorted: kept between saves
 }
 
 // JournalEntry is one object's state.
@@ -171,18 +175,177 @@ func (j *Journal) recordPIN(role, pin string) error {
 
 // Save writes the journal atomically (0600: it names keys, not secrets,
 // but belongs to the operator).
+//
+// The file is the JSON document encoding/json would write (keys of objects
+// sorted), one object entry per line. It is streamed entry by entry, so a
+// save allocates per entry, never a copy of the whole journal.
 func (j *Journal) Save() error {
 	if j.path == "" {
 		return nil
 	}
 	j.UpdatedAt = time.Now().UTC()
-	data, err := json.MarshalIndent(j, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(j.path, append(data, '\n'), 0o600); err != nil {
+	if err := writeFileAtomicFunc(j.path, 0o600, j.encode); err != nil {
 		return &errs.Error{Kind: errs.KindInternal, Op: "write journal " + j.path, Err: err,
 			Hint: "check that the journal's directory is writable"}
 	}
 	return nil
+}
+
+// journalHead is Journal without its objects, in the same field order.
+type journalHead struct {
+	Version   int       `json:"version"`
+	Source    Endpoint  `json:"source"`
+	Target    Endpoint  `json:"target"`
+	StartedAt time.Time `json:"started_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Transport string    `json:"transport,omitempty"`
+	PINHashes []PINHash `json:"pin_hashes,omitempty"`
+}
+
+func (j *Journal) encode(w io.Writer) error {
+	head, err := json.MarshalIndent(journalHead{Version: j.Version, Source: j.Source, Target: j.Target, StartedAt: j.StartedAt,
+		UpdatedAt: j.UpdatedAt, Transport: j.Transport, PINHashes: j.PINHashes}, "", "  ")
+	if err != nil {
+		return err
+	}
+	// head ends in "\n}": continue the object with the objects member.
+	if _, err := w.Write(head[:len(head)-2]); err != nil {
+		return err
+	}
+	io.WriteString(w, ",\n  \"objects\": {")
+	var buf []byte
+	for i, k := range j.sortedKeys() {
+		kb := appendJSONString(nil, k)
+		buf, err = appendEntry(buf[:0], j.Objects[k])
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "\n    ")
+		w.Write(kb)
+		io.WriteString(w, ": ")
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	if len(j.Objects) > 0 {
+		io.WriteString(w, "\n  ")
+	}
+	_, err = io.WriteString(w, "}\n}\n")
+	return err
+}
+
+// sortedKeys returns Objects' keys in order, sorting only when the set of
+// keys changed since the last call.
+func (j *Journal) sortedKeys() []string {
+	if len(j.keys) == len(j.Objects) {
+		same := true
+		for _, k := range j.keys {
+			if _, ok := j.Objects[k]; !ok {
+				same = false
+				break
+			}
+		}
+		if same {
+			return j.keys
+		}
+	}
+	j.keys = j.keys[:0]
+	for k := range j.Objects {
+		j.keys = append(j.keys, k)
+	}
+	sort.Strings(j.keys)
+	return j.keys
+}
+
+// appendEntry appends e as json.Marshal encodes it, without reflection
+// (TestJournalEntryEncoding checks the bytes against encoding/json).
+func appendEntry(b []byte, e *JournalEntry) ([]byte, error) {
+	if e == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, `{"identity":`...)
+	b = appendJSONString(b, e.Identity)
+	b = append(b, `,"label":`...)
+	b = appendJSONString(b, e.Label)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, e.ID)
+	b = append(b, `,"class":`...)
+	b = appendJSONString(b, e.Class)
+	b = append(b, `,"state":`...)
+	b = appendJSONString(b, e.State)
+	if e.Preexisting {
+		b = append(b, `,"preexisting":true`...)
+	}
+	if e.Proof != "" {
+		b = append(b, `,"proof":`...)
+		b = appendJSONString(b, e.Proof)
+	}
+	if e.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, e.Reason)
+	}
+	b = append(b, `,"updated_at":`...)
+	t, err := e.UpdatedAt.MarshalJSON()
+	if err != nil {
+		return b, err
+	}
+	b = append(b, t...)
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string exactly as encoding/json
+// does (HTML-safe; invalid UTF-8 becomes U+FFFD; U+2028 and U+2029 escaped).
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -92,13 +92,15 @@ type mover struct {
 	opts     MoveOptions
 	src, dst *p11.Session
 	caps     Capabilities
-	srcObjs  []*object
+	sx       *sourceIndex
 	j        *Journal
 	tr       *transport
 	ix       *targetIndex
 	res      *Result
 	lastSave time.Time
+	saveCost time.Duration // how long the last journal save took
 	dirty    bool
+	details  map[uint]string // wrapDetail per mechanism, shared by the rows
 }
 
 // Move executes a plan: copies public objects, wraps keys out of the
@@ -174,13 +176,14 @@ func (m *mover) prepare() error {
 	} else {
 		m.res.Plan = *m.opts.Plan
 	}
-	// Move's own scan only finds the objects to act on: handles and the
-	// raw attributes the templates copy.
-	objs, err := readObjects(m.src)
+	// Move's own scan only finds the objects to act on: handle, class,
+	// key type, CKA_ID and label. The attributes the templates copy are
+	// read when the object's action runs, and dropped after it.
+	sx, err := scanSource(m.src)
 	if err != nil {
 		return err
 	}
-	m.srcObjs = objs
+	m.sx = sx
 	if m.ix, err = indexTarget(m.dst); err != nil {
 		return err
 	}
@@ -317,19 +320,14 @@ func (m *mover) do(a Action) (Row, error) {
 type outcome struct{ status, proof, detail string }
 
 // findSource finds the live source object of an action by class, CKA_ID
-// and label; it must be unique.
+// and label; it must be unique. Its attributes are read now.
 func (m *mover) findSource(a Action) (*object, error) {
-	var hits []*object
-	for _, o := range m.srcObjs {
-		if o.Class == a.Class && o.IDHex() == a.ID && o.Label == a.Label {
-			hits = append(hits, o)
-		}
-	}
+	hits := m.sx.byIdentity[sourceKey(a.Class, a.ID, a.Label)]
 	switch len(hits) {
 	case 0:
 		return nil, fmt.Errorf("not found on the source (class %s, CKA_ID %q, label %q)", a.Class, a.ID, a.Label)
 	case 1:
-		return hits[0], nil
+		return loadObject(m.src, hits[0])
 	}
 	return nil, fmt.Errorf("%d source objects share class %s, CKA_ID %q and label %q: give them distinct IDs or labels first", len(hits), a.Class, a.ID, a.Label)
 }
@@ -390,7 +388,10 @@ func (m *mover) recordPINs(j *Journal) error {
 	return nil
 }
 
-// checkpoint saves the journal when forced or at most every 250 ms.
+// checkpoint saves the journal when forced, else at most every 250 ms and
+// at most every 20 times the duration of the last save: a save writes the
+// whole journal, O(objects), so a fixed interval would make a large move
+// quadratic; this keeps saving under ~5 % of the run at any size.
 // Correctness does not depend on every state change being on disk: an
 // object the journal still calls pending is found on the target by the
 // next run and re-proven; the journal only decides who owns it, and that
@@ -399,7 +400,7 @@ func (m *mover) checkpoint(force bool) {
 	if m.j == nil || !m.dirty {
 		return
 	}
-	if !force && time.Since(m.lastSave) < 250*time.Millisecond {
+	if !force && time.Since(m.lastSave) < max(250*time.Millisecond, 20*m.saveCost) {
 		return
 	}
 	if m.res.Transport == "" && m.tr != nil {
@@ -407,8 +408,9 @@ func (m *mover) checkpoint(force bool) {
 	} else if m.res.Transport != "" {
 		m.j.Transport = m.res.Transport
 	}
+	t0 := time.Now()
 	if err := m.j.Save(); err == nil {
-		m.dirty, m.lastSave = false, time.Now()
+		m.dirty, m.lastSave, m.saveCost = false, time.Now(), time.Since(t0)
 	}
 }
 

@@ -245,19 +245,33 @@ func actionFrom(r inventory.Record) Action {
 }
 
 // recordUsage lists the permitted operations the inventory recorded.
+// Actions with the same flags share one read-only slice (cap = len, so an
+// append copies): a plan of 10,000 keys holds a handful of usage lists.
 func recordUsage(r inventory.Record) []string {
-	var u []string
-	for _, f := range []struct {
-		name string
-		v    *bool
-	}{{"sign", r.Sign}, {"verify", r.Verify}, {"encrypt", r.Encrypt}, {"decrypt", r.Decrypt},
-		{"wrap", r.Wrap}, {"unwrap", r.Unwrap}, {"derive", r.Derive}} {
-		if inventory.Is(f.v) {
-			u = append(u, f.name)
+	mask := 0
+	for i, v := range []*bool{r.Sign, r.Verify, r.Encrypt, r.Decrypt, r.Wrap, r.Unwrap, r.Derive} {
+		if inventory.Is(v) {
+			mask |= 1 << i
 		}
 	}
-	return u
+	return usageLists[mask]
 }
+
+// usageLists[mask] is the usage list of the flags in mask, in recordUsage's order.
+var usageLists = func() [1 << 7][]string {
+	names := []string{"sign", "verify", "encrypt", "decrypt", "wrap", "unwrap", "derive"}
+	var out [1 << 7][]string
+	for mask := range out {
+		var u []string
+		for i, n := range names {
+			if mask&(1<<i) != 0 {
+				u = append(u, n)
+			}
+		}
+		out[mask] = u[:len(u):len(u)]
+	}
+	return out
+}()
 
 // isPresent reports an object already on the target and proven the same:
 // same class, CKA_ID and label, and the same public key (key pairs), check

@@ -251,6 +251,29 @@ func compareAttrs(src *p11.Session, sh pkcs11.ObjectHandle, dst *p11.Session, dh
 	if err != nil {
 		return err
 	}
+	return compareWith(a, dst, dh, set)
+}
+
+// compareSource is compareAttrs with the source side taken from what was
+// read of so when its action began (a superset of every compare set), so
+// the source is not asked again; an attribute of set that was never asked
+// for is read now.
+func compareSource(src *p11.Session, so *object, dst *p11.Session, dh pkcs11.ObjectHandle, set []uint) error {
+	a := so.attrs
+	var missing []uint
+	for _, t := range set {
+		if _, asked := a.Unavailable[t]; !a.Has(t) && !asked {
+			missing = append(missing, t)
+		}
+	}
+	if a.Values == nil || len(missing) > 0 {
+		return compareAttrs(src, so.h, dst, dh, set)
+	}
+	return compareWith(a, dst, dh, set)
+}
+
+// compareWith reads set on the target object and compares it with a.
+func compareWith(a p11.Attrs, dst *p11.Session, dh pkcs11.ObjectHandle, set []uint) error {
 	b, err := p11.ReadAttrs(dst.M, dst.H, dh, set...)
 	if err != nil {
 		return err

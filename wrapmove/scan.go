@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"math/big"
 
+	"github.com/craton-co/craton/ck"
 	"github.com/craton-co/craton/p11"
 	"github.com/miekg/pkcs11"
 )
@@ -93,19 +94,91 @@ func readObjects(s *p11.Session) ([]*object, error) {
 	return out, nil
 }
 
-// readObject reads one object's class, then the attributes of that class.
+// readObject reads one object's class and key type, then the attributes
+// of that class.
 func readObject(s *p11.Session, h pkcs11.ObjectHandle) (*object, error) {
-	head, err := p11.ReadAttrs(s.M, s.H, h, pkcs11.CKA_CLASS)
+	head, err := p11.ReadAttrs(s.M, s.H, h, pkcs11.CKA_CLASS, pkcs11.CKA_KEY_TYPE)
 	if err != nil {
 		return nil, err
 	}
 	cls, _ := head.Ulong(pkcs11.CKA_CLASS)
-	a, err := p11.ReadAttrs(s.M, s.H, h, readSet(cls)...)
+	kt, hasKT := head.Ulong(pkcs11.CKA_KEY_TYPE)
+	return loadObject(s, srcRef{h: h, cls: cls, keyType: kt, hasKeyType: hasKT})
+}
+
+// loadObject reads the attributes of a scanned object's class and key type
+// in one call (CKA_CLASS included, for the templates).
+func loadObject(s *p11.Session, r srcRef) (*object, error) {
+	a, err := p11.ReadAttrs(s.M, s.H, r.h, append([]uint{pkcs11.CKA_CLASS}, readSetFor(r.cls, r.keyType, r.hasKeyType)...)...)
 	if err != nil {
 		return nil, err
 	}
-	a.Values[pkcs11.CKA_CLASS] = head.Values[pkcs11.CKA_CLASS]
-	return &object{h: h, attrs: a, SourceObject: describe(cls, a)}, nil
+	cls, ok := a.Ulong(pkcs11.CKA_CLASS)
+	if !ok {
+		cls = r.cls
+	}
+	return &object{h: r.h, attrs: a, SourceObject: describe(cls, a)}, nil
+}
+
+// srcRef is what Move's scan keeps of one source object: its handle, and
+// the class and key type that say which attributes to read when its
+// action runs. The attributes themselves are not held for the whole move.
+type srcRef struct {
+	h          pkcs11.ObjectHandle
+	cls        uint
+	keyType    uint
+	hasKeyType bool
+}
+
+// sourceIndex finds the source objects of actions by class, CKA_ID (hex)
+// and label in O(1), and a private key's public key by CKA_ID.
+type sourceIndex struct {
+	byIdentity map[string][]srcRef
+	pubByID    map[string]srcRef // the first public key (C_FindObjects order) per non-empty CKA_ID
+	pubs       []srcRef          // every public key, in C_FindObjects order
+	// sessionPubs are RSA public keys Move made as source session objects
+	// (private keys without a public key), by CKA_ID.
+	sessionPubs map[string]*object
+	// sigCands are the public keys with their CKA_EC_PARAMS, read on the
+	// first proof by signature search.
+	sigCands []sigCand
+	sigRead  bool
+}
+
+type sigCand struct {
+	srcRef
+	params string
+}
+
+func sourceKey(class, idHex, label string) string { return class + "\x00" + idHex + "\x00" + label }
+
+// scanSource finds every object the session can see and reads class, key
+// type, CKA_ID and label of each: one batched call per key object.
+func scanSource(s *p11.Session) (*sourceIndex, error) {
+	hs, err := s.FindAll(nil)
+	if err != nil {
+		return nil, err
+	}
+	x := &sourceIndex{byIdentity: make(map[string][]srcRef, len(hs)), pubByID: map[string]srcRef{}, sessionPubs: map[string]*object{}}
+	for _, h := range hs {
+		a, err := p11.ReadAttrs(s.M, s.H, h, pkcs11.CKA_CLASS, pkcs11.CKA_KEY_TYPE, pkcs11.CKA_ID, pkcs11.CKA_LABEL)
+		if err != nil {
+			return nil, err
+		}
+		r := srcRef{h: h}
+		r.cls, _ = a.Ulong(pkcs11.CKA_CLASS)
+		r.keyType, r.hasKeyType = a.Ulong(pkcs11.CKA_KEY_TYPE)
+		id := a.Bytes(pkcs11.CKA_ID)
+		k := sourceKey(className(r.cls), hex.EncodeToString(id), string(a.Bytes(pkcs11.CKA_LABEL)))
+		x.byIdentity[k] = append(x.byIdentity[k], r)
+		if r.cls == pkcs11.CKO_PUBLIC_KEY {
+			x.pubs = append(x.pubs, r)
+			if _, ok := x.pubByID[string(id)]; !ok && len(id) > 0 {
+				x.pubByID[string(id)] = r
+			}
+		}
+	}
+	return x, nil
 }
 
 // describe turns attributes into Move's view of the object.
@@ -168,19 +241,42 @@ func rawECPoint(b []byte) []byte {
 
 // readSet lists the attributes read per class. CKA_VALUE is read only for
 // objects whose value is public (certificates, data objects).
-func readSet(cls uint) []uint {
+func readSet(cls uint) []uint { return readSetFor(cls, 0, false) }
+
+// readSetFor is readSet narrowed to the key type when it is known: RSA keys
+// are not asked for CKA_EC_PARAMS nor EC keys for CKA_MODULUS, so that the
+// one batched C_GetAttributeValue succeeds instead of falling back to one
+// call per attribute (CKR_ATTRIBUTE_TYPE_INVALID); the values read are the
+// same.
+func readSetFor(cls, keyType uint, hasKeyType bool) []uint {
 	common := []uint{pkcs11.CKA_LABEL, pkcs11.CKA_ID, pkcs11.CKA_TOKEN, pkcs11.CKA_PRIVATE,
 		pkcs11.CKA_MODIFIABLE, pkcs11.CKA_COPYABLE, pkcs11.CKA_DESTROYABLE, pkcs11.CKA_START_DATE, pkcs11.CKA_END_DATE}
 	key := []uint{pkcs11.CKA_KEY_TYPE, pkcs11.CKA_LOCAL, pkcs11.CKA_DERIVE, pkcs11.CKA_ALLOWED_MECHANISMS}
+	rsa := []uint{pkcs11.CKA_MODULUS, pkcs11.CKA_PUBLIC_EXPONENT}
+	ec := []uint{pkcs11.CKA_EC_PARAMS}
+	switch {
+	case !hasKeyType:
+		ec = append(rsa, ec...)
+		rsa = nil
+	case keyType == pkcs11.CKK_RSA:
+		ec = nil
+	case keyType == pkcs11.CKK_EC || keyType == ck.CKK_EC_EDWARDS || keyType == ck.CKK_EC_MONTGOMERY:
+		rsa = nil
+	default:
+		ec = append(rsa, ec...)
+		rsa = nil
+	}
 	switch cls {
 	case pkcs11.CKO_PRIVATE_KEY:
 		return cat(common, key, []uint{pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_ALWAYS_SENSITIVE,
 			pkcs11.CKA_NEVER_EXTRACTABLE, pkcs11.CKA_SIGN, pkcs11.CKA_SIGN_RECOVER, pkcs11.CKA_DECRYPT,
-			pkcs11.CKA_UNWRAP, pkcs11.CKA_WRAP_WITH_TRUSTED, pkcs11.CKA_ALWAYS_AUTHENTICATE,
-			pkcs11.CKA_MODULUS, pkcs11.CKA_PUBLIC_EXPONENT, pkcs11.CKA_EC_PARAMS})
+			pkcs11.CKA_UNWRAP, pkcs11.CKA_WRAP_WITH_TRUSTED, pkcs11.CKA_ALWAYS_AUTHENTICATE}, rsa, ec)
 	case pkcs11.CKO_PUBLIC_KEY:
+		if len(ec) > 0 {
+			ec = append(ec, pkcs11.CKA_EC_POINT)
+		}
 		return cat(common, key, []uint{pkcs11.CKA_VERIFY, pkcs11.CKA_VERIFY_RECOVER, pkcs11.CKA_ENCRYPT,
-			pkcs11.CKA_WRAP, pkcs11.CKA_MODULUS, pkcs11.CKA_PUBLIC_EXPONENT, pkcs11.CKA_EC_PARAMS, pkcs11.CKA_EC_POINT})
+			pkcs11.CKA_WRAP}, rsa, ec)
 	case pkcs11.CKO_SECRET_KEY:
 		return cat(common, key, []uint{pkcs11.CKA_SENSITIVE, pkcs11.CKA_EXTRACTABLE, pkcs11.CKA_ALWAYS_SENSITIVE,
 			pkcs11.CKA_NEVER_EXTRACTABLE, pkcs11.CKA_ENCRYPT, pkcs11.CKA_DECRYPT, pkcs11.CKA_SIGN, pkcs11.CKA_VERIFY,

@@ -15,8 +15,11 @@ import (
 type targetIndex struct {
 	byIdentity map[string][]pkcs11.ObjectHandle
 	pubByID    map[string]pkcs11.ObjectHandle
-	known      map[pkcs11.ObjectHandle]bool
+	known      map[pkcs11.ObjectHandle]ixEntry
 }
+
+// ixEntry is where an indexed handle is filed, so that remove is O(1).
+type ixEntry struct{ key, pubID string }
 
 func identityKey(class string, id []byte, label string) string {
 	return class + "\x00" + string(id) + "\x00" + label
@@ -29,7 +32,7 @@ func indexTarget(s *p11.Session) (*targetIndex, error) {
 		return nil, err
 	}
 	ix := &targetIndex{byIdentity: map[string][]pkcs11.ObjectHandle{}, pubByID: map[string]pkcs11.ObjectHandle{},
-		known: map[pkcs11.ObjectHandle]bool{}}
+		known: map[pkcs11.ObjectHandle]ixEntry{}}
 	for _, h := range hs {
 		a, err := p11.ReadAttrs(s.M, s.H, h, pkcs11.CKA_CLASS, pkcs11.CKA_ID, pkcs11.CKA_LABEL)
 		if err != nil {
@@ -44,26 +47,31 @@ func indexTarget(s *p11.Session) (*targetIndex, error) {
 func (ix *targetIndex) add(class string, id []byte, label string, h pkcs11.ObjectHandle) {
 	k := identityKey(class, id, label)
 	ix.byIdentity[k] = append(ix.byIdentity[k], h)
-	ix.known[h] = true
+	e := ixEntry{key: k}
 	if class == ClassPublicKey && len(id) > 0 {
-		if _, ok := ix.pubByID[string(id)]; !ok {
-			ix.pubByID[string(id)] = h
+		e.pubID = string(id)
+		if _, ok := ix.pubByID[e.pubID]; !ok {
+			ix.pubByID[e.pubID] = h
 		}
 	}
+	ix.known[h] = e
 }
 
 func (ix *targetIndex) remove(h pkcs11.ObjectHandle) {
-	for k, hs := range ix.byIdentity {
-		for i, x := range hs {
-			if x == h {
-				ix.byIdentity[k] = append(hs[:i:i], hs[i+1:]...)
-			}
+	e, ok := ix.known[h]
+	if !ok {
+		return
+	}
+	delete(ix.known, h)
+	hs := ix.byIdentity[e.key]
+	for i, x := range hs {
+		if x == h {
+			ix.byIdentity[e.key] = append(hs[:i:i], hs[i+1:]...)
+			break
 		}
 	}
-	for id, x := range ix.pubByID {
-		if x == h {
-			delete(ix.pubByID, id)
-		}
+	if e.pubID != "" && ix.pubByID[e.pubID] == h {
+		delete(ix.pubByID, e.pubID)
 	}
 }
 
@@ -127,7 +135,7 @@ func (m *mover) removeOrphans(class string) int {
 	}
 	n := 0
 	for _, h := range hs {
-		if !m.ix.known[h] && m.dst.M.DestroyObject(m.dst.H, h) == nil {
+		if _, known := m.ix.known[h]; !known && m.dst.M.DestroyObject(m.dst.H, h) == nil {
 			n++
 		}
 	}

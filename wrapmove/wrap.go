@@ -56,12 +56,22 @@ func isUnprovable(err error) bool {
 	return errors.As(err, &u)
 }
 
+// wrapDetail is the detail of a moved key's row; rows share one string
+// per mechanism.
 func (m *mover) wrapDetail(mech uint) string {
+	if d, ok := m.details[mech]; ok {
+		return d
+	}
+	if m.details == nil {
+		m.details = map[uint]string{}
+	}
 	d := ck.MechName(mech)
 	if m.opts.Harden {
 		d += "; hardened: CKA_EXTRACTABLE=false on the target"
 	}
-	return d + "; provenance reset by unwrap (CKA_LOCAL, ALWAYS_SENSITIVE, NEVER_EXTRACTABLE false)"
+	d += "; provenance reset by unwrap (CKA_LOCAL, ALWAYS_SENSITIVE, NEVER_EXTRACTABLE false)"
+	m.details[mech] = d
+	return d
 }
 
 // wrapMechanism is the plan's mechanism, or a fresh choice for a skip
@@ -117,7 +127,7 @@ func (m *mover) reuseExisting(so *object, e *JournalEntry, prove func(*object, p
 // first makes sure the target has the public key (returned in created
 // when made here, so that a failed proof can remove it too).
 func (m *mover) proveKey(so *object, dh pkcs11.ObjectHandle) (string, pkcs11.ObjectHandle, error) {
-	if err := compareAttrs(m.src, so.h, m.dst, dh, compareSet(so, m.opts.Harden)); err != nil {
+	if err := compareSource(m.src, so, m.dst, dh, compareSet(so, m.opts.Harden)); err != nil {
 		return "", 0, err
 	}
 	if so.Class == ClassSecretKey {
@@ -147,8 +157,11 @@ func (m *mover) proveKey(so *object, dh pkcs11.ObjectHandle) (string, pkcs11.Obj
 // verifies a signature of the target key (imported keys often carry
 // different IDs on their two halves).
 func (m *mover) sourcePublic(so *object, dh pkcs11.ObjectHandle) (*object, error) {
-	for _, o := range m.srcObjs {
-		if o.Class == ClassPublicKey && len(so.ID) > 0 && string(o.ID) == string(so.ID) {
+	if len(so.ID) > 0 {
+		if r, ok := m.sx.pubByID[string(so.ID)]; ok {
+			return pubRef(r, so.ID), nil
+		}
+		if o, ok := m.sx.sessionPubs[string(so.ID)]; ok {
 			return o, nil
 		}
 	}
@@ -165,10 +178,32 @@ func (m *mover) sourcePublic(so *object, dh pkcs11.ObjectHandle) (*object, error
 		}
 		pub := &object{h: h, attrs: so.attrs, SourceObject: so.SourceObject}
 		pub.Class = ClassPublicKey
-		m.srcObjs = append(m.srcObjs, pub)
+		if len(so.ID) > 0 {
+			m.sx.sessionPubs[string(so.ID)] = pub
+		}
 		return pub, nil
 	}
 	return m.publicBySignature(so, dh)
+}
+
+// pubRef is a source public key whose attributes are not read yet
+// (sourceAttrs reads them when a template needs them).
+func pubRef(r srcRef, id []byte) *object {
+	o := &object{h: r.h, SourceObject: SourceObject{Class: ClassPublicKey, ID: id}}
+	if r.hasKeyType {
+		o.KeyType = keyTypeName(r.keyType)
+	}
+	return o
+}
+
+// sourceAttrs returns o's attributes, reading them first when o came from
+// the scan without them.
+func (m *mover) sourceAttrs(o *object) (*object, error) {
+	if o.attrs.Values != nil {
+		return o, nil
+	}
+	kt, ok := keyTypeValue(o.KeyType)
+	return loadObject(m.src, srcRef{h: o.h, cls: pkcs11.CKO_PUBLIC_KEY, keyType: kt, hasKeyType: ok})
 }
 
 func (m *mover) publicBySignature(so *object, dh pkcs11.ObjectHandle) (*object, error) {
@@ -180,16 +215,42 @@ func (m *mover) publicBySignature(so *object, dh pkcs11.ObjectHandle) (*object, 
 	if err != nil {
 		return nil, fmt.Errorf("sign on the target: %w", err)
 	}
+	cands, err := m.signatureCandidates()
+	if err != nil {
+		return nil, err
+	}
 	params := string(so.attrs.Bytes(pkcs11.CKA_EC_PARAMS))
-	for _, o := range m.srcObjs {
-		if o.Class != ClassPublicKey || o.KeyType != so.KeyType || string(o.attrs.Bytes(pkcs11.CKA_EC_PARAMS)) != params {
+	for _, c := range cands {
+		if !c.hasKeyType || keyTypeName(c.keyType) != so.KeyType || c.params != params {
 			continue
 		}
-		if verifyOnce(m.src, o.h, mech, data, sig) == nil {
-			return o, nil
+		if verifyOnce(m.src, c.h, mech, data, sig) == nil {
+			return pubRef(c.srcRef, nil), nil
 		}
 	}
 	return nil, fmt.Errorf("no source public key verifies the target key's signature: cannot prove it")
+}
+
+// signatureCandidates reads CKA_EC_PARAMS of every source public key once,
+// on the first private key that needs a search by signature.
+func (m *mover) signatureCandidates() ([]sigCand, error) {
+	x := m.sx
+	if x.sigRead {
+		return x.sigCands, nil
+	}
+	for _, r := range x.pubs {
+		c := sigCand{srcRef: r}
+		if r.hasKeyType && r.keyType != pkcs11.CKK_RSA {
+			a, err := p11.ReadAttrs(m.src.M, m.src.H, r.h, pkcs11.CKA_EC_PARAMS)
+			if err != nil {
+				return nil, err
+			}
+			c.params = string(a.Bytes(pkcs11.CKA_EC_PARAMS))
+		}
+		x.sigCands = append(x.sigCands, c)
+	}
+	x.sigRead = true
+	return x.sigCands, nil
 }
 
 // targetPublic finds the target's public key with the private key's
@@ -197,6 +258,10 @@ func (m *mover) publicBySignature(so *object, dh pkcs11.ObjectHandle) (*object, 
 func (m *mover) targetPublic(so, srcPub *object) (pkcs11.ObjectHandle, pkcs11.ObjectHandle, error) {
 	if h, ok := m.ix.pubByID[string(so.ID)]; ok && len(so.ID) > 0 {
 		return h, 0, nil
+	}
+	srcPub, err := m.sourceAttrs(srcPub)
+	if err != nil {
+		return 0, 0, err
 	}
 	h, err := m.dst.M.CreateObject(m.dst.H, publicFromPrivate(so, srcPub))
 	if err != nil {
