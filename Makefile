@@ -42,9 +42,10 @@ docs: ## regenerate docs/cli and docs/exit-codes.md
 fuzz: ## long fuzzing runs of every fuzz target (FUZZTIME each, default 5m; docs/reliability.md)
 	FUZZTIME=$${FUZZTIME:-5m} ./scripts/fuzz.sh
 
-reliability-long: ## 500 kill -9 crash trials of migrate move and 40 random PKCS#11 fault points
+reliability-long: ## 500 kill -9 crash trials of migrate move, 40 random PKCS#11 fault points, 5000 store bit-flip trials
 	CRATON_CRASH_TRIALS=500 $(GO) test -count=1 -timeout 3h -v -run TestCrashMoveKill9Converges ./cmd
 	CRATON_FAULT_POINTS=40 $(GO) test -race -count=1 -timeout 2h -v -run TestFaultsMoveRandomPoint ./internal/faults
+	CRATON_BITFLIP_TRIALS=5000 $(GO) test -count=1 -timeout 1h -run TestStoreBitFlips ./hsm
 
 bench: build lib ## engine vs SoftHSMv2 through the PKCS#11 ABI, migration throughput, Go benchmarks -> docs/benchmarks.md (~8 min, 2 cores)
 	$(GO) run ./bench -lib ./libcraton_hsm.so -craton ./craton -out docs/benchmarks.md

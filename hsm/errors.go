@@ -2,6 +2,7 @@ package hsm
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/craton-co/craton/errs"
 	"github.com/miekg/pkcs11"
@@ -56,6 +57,19 @@ func asRV(err error) error {
 		return nil
 	}
 	return rvErr(rvOf(err))
+}
+
+// damagedStore is the error of a store that opened but whose token state
+// or object index cannot be read: CKR_GENERAL_ERROR with a message naming
+// the file (it was a bare CKR_GENERAL_ERROR; found by TestStoreBitFlips).
+func damagedStore(path string, err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err // already names the file
+	}
+	return &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
+		Msg:  fmt.Sprintf("the database at %s is damaged: %v", path, err),
+		Hint: "restore the storage_path directory from a backup", Err: err}
 }
 
 // asGeneral maps an internal failure (store I/O, encoding) to

@@ -267,7 +267,11 @@ func (c *Ctx) forgetLocked(o *object) {
 // files could forge it under the public-object key).
 func (c *Ctx) loadObjectsLocked(t *token, kind store.KeyKind, key []byte) {
 	err := c.st.ForEachObject(t.slot, func(id uint64, sealed []byte) error {
-		if store.Kind(sealed) != kind {
+		if k := store.Kind(sealed); k != kind {
+			if kind == store.SealedPublic && k != store.SealedPrivate {
+				// Neither pass would ever load it (a damaged kind byte).
+				c.problem(fmt.Errorf("store: slot %d object %d (0x%x): record of unknown kind %d (damaged file)", t.slot, id, id, k))
+			}
 			return nil
 		}
 		attrs, err := openRecord(key, t.slot, id, sealed)

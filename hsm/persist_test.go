@@ -104,6 +104,10 @@ func TestMain(m *testing.M) {
 		helperProcess(dir)
 		os.Exit(0)
 	}
+	if spec := os.Getenv("CRATON_HSM_BITFLIP_TRIAL"); spec != "" {
+		bitflipChild(spec) // TestStoreBitFlips
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

@@ -44,7 +44,7 @@ func (c *Ctx) loadTokens() error {
 	for i := 0; i < c.set.SlotCount; i++ {
 		st, err := c.st.LoadToken(uint(i))
 		if err != nil {
-			return asGeneral("load token state", err)
+			return damagedStore(c.st.Path(), err)
 		}
 		if st == nil {
 			st = &store.TokenState{}
@@ -53,7 +53,7 @@ func (c *Ctx) loadTokens() error {
 		c.tokens = append(c.tokens, t)
 		ids, err := c.st.ObjectIDs(t.slot)
 		if err != nil {
-			return asGeneral("list objects", err)
+			return damagedStore(c.st.Path(), err)
 		}
 		for _, id := range ids {
 			c.reserved[uint32(id)] = true

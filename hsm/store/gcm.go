@@ -24,7 +24,7 @@ var ErrNoncesExhausted = errors.New("store: AES-GCM nonce counter exhausted for 
 // ReserveNonces reserves the next n counters of key id in slot.
 func (s *Store) ReserveNonces(slot uint, id uint64, n uint64) (NonceBlock, error) {
 	var nb NonceBlock
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := sub(tx, slot, bucketGCM)
 		if err != nil {
 			return err

@@ -2,6 +2,8 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -9,7 +11,7 @@ import (
 // PutObject stores (or replaces) the sealed record of object id in slot,
 // durably. It does not touch a material record; PutObjects does.
 func (s *Store) PutObject(slot uint, id uint64, sealed []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := sub(tx, slot, bucketObjects)
 		if err != nil {
 			return err
@@ -38,7 +40,7 @@ func (s *Store) PutObjects(slot uint, ws []ObjectWrite, st *TokenState) error {
 			return err
 		}
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		sb, err := slotBucket(tx, slot)
 		if err != nil {
 			return err
@@ -58,7 +60,7 @@ func (s *Store) PutObjects(slot uint, ws []ObjectWrite, st *TokenState) error {
 			}
 		}
 		if state != nil {
-			return sb.Put(keyState, state)
+			return putState(sb, state)
 		}
 		return nil
 	})
@@ -67,7 +69,7 @@ func (s *Store) PutObjects(slot uint, ws []ObjectWrite, st *TokenState) error {
 // DeleteObject removes object id's record, its material record and its
 // nonce reservation.
 func (s *Store) DeleteObject(slot uint, id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketObjects, bucketGCM, bucketMaterial} {
 			b, err := sub(tx, slot, name)
 			if err != nil {
@@ -94,18 +96,48 @@ func (s *Store) ForEachMaterial(slot uint, fn func(id uint64, sealed []byte) err
 }
 
 func (s *Store) forEach(slot uint, name []byte, fn func(id uint64, sealed []byte) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		b, err := sub(tx, slot, name)
-		if err != nil || b == nil {
+		if err != nil {
 			return err
 		}
-		return b.ForEach(func(k, v []byte) error {
-			if len(k) != 8 {
+		if b == nil {
+			if sb, _ := slotBucket(tx, slot); string(name) == string(bucketObjects) && sb != nil && sb.Get(keyState) != nil {
+				// An initialised slot always has its objects bucket (the
+				// material bucket came with format 2: older stores lack it).
+				return &SkippedError{Slot: slot, Bucket: string(name), N: -1}
+			}
+			return nil
+		}
+		skipped := 0
+		err = b.ForEach(func(k, v []byte) error {
+			if len(k) != 8 || v == nil {
+				skipped++ // a damaged key length or flags: not a record
 				return nil
 			}
 			return fn(binary.BigEndian.Uint64(k), v)
 		})
+		if err == nil && skipped > 0 {
+			err = &SkippedError{Slot: slot, Bucket: string(name), N: skipped}
+		}
+		return err
 	})
+}
+
+// SkippedError reports entries of a record bucket that cannot be records
+// (a key that is not 8 bytes, a nested bucket): the file is damaged and the
+// objects they were are lost. The well-formed records were all visited.
+type SkippedError struct {
+	Slot   uint
+	Bucket string
+	N      int
+}
+
+func (e *SkippedError) Error() string {
+	if e.N < 0 {
+		return fmt.Sprintf("slot %d: the %q bucket is missing (damaged file): its objects are lost", e.Slot, e.Bucket)
+	}
+	return fmt.Sprintf("slot %d: %d malformed entries in %q skipped (damaged file): the objects they held are lost", e.Slot, e.N, e.Bucket)
 }
 
 // ObjectIDs lists the ids of slot's records without decrypting anything, so
@@ -116,5 +148,9 @@ func (s *Store) ObjectIDs(slot uint) ([]uint64, error) {
 		ids = append(ids, id)
 		return nil
 	})
+	var skipped *SkippedError
+	if errors.As(err, &skipped) {
+		err = nil // the engine reports it when it loads the records
+	}
 	return ids, err
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 
@@ -44,17 +46,37 @@ type TokenState struct {
 
 func marshalState(st *TokenState) ([]byte, error) { return json.Marshal(st) }
 
+// keyStateSum holds the SHA-256 of the token state record. The state is
+// not sealed (it is read before any login), so without the checksum a
+// damaged PIN verifier, salt or iteration count read as a wrong PIN
+// (CKR_PIN_INCORRECT, counting towards the lockout) and a damaged flag as
+// an uninitialised token (found by hsm.TestStoreBitFlips). Stores written
+// before it have no checksum and load as before; the next save adds it.
+var keyStateSum = []byte("state.sha256")
+
+// putState writes the token state record and its checksum.
+func putState(b *bolt.Bucket, v []byte) error {
+	sum := sha256.Sum256(v)
+	if err := b.Put(keyState, v); err != nil {
+		return err
+	}
+	return b.Put(keyStateSum, sum[:])
+}
+
 // LoadToken returns slot's token state, or nil when none was ever saved.
 func (s *Store) LoadToken(slot uint) (*TokenState, error) {
 	var st *TokenState
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := slotBucket(tx, slot)
 		if err != nil || b == nil {
 			return err
 		}
-		v := b.Get(keyState)
-		if v == nil {
+		v, sum := b.Get(keyState), b.Get(keyStateSum)
+		if v == nil && sum == nil {
 			return nil
+		}
+		if want := sha256.Sum256(v); v == nil || sum != nil && !bytes.Equal(sum, want[:]) {
+			return fmt.Errorf("store: token state of slot %d is damaged (checksum mismatch)", slot)
 		}
 		st = new(TokenState)
 		if err := json.Unmarshal(v, st); err != nil {
@@ -71,12 +93,12 @@ func (s *Store) SaveToken(slot uint, st *TokenState) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := slotBucket(tx, slot)
 		if err != nil {
 			return err
 		}
-		return b.Put(keyState, v)
+		return putState(b, v)
 	})
 }
 
@@ -87,7 +109,7 @@ func (s *Store) ResetSlot(slot uint, st *TokenState) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		name := slotBucketName(slot)
 		if tx.Bucket(name) != nil {
 			if err := tx.DeleteBucket(name); err != nil {
@@ -98,6 +120,6 @@ func (s *Store) ResetSlot(slot uint, st *TokenState) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(keyState, v)
+		return putState(b, v)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -57,7 +58,7 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	db, err := openBolt(path)
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, LockedError(path)
 	}
@@ -99,7 +100,7 @@ func prepareDir(dir string) error {
 }
 
 func (s *Store) initMeta() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
@@ -110,6 +111,46 @@ func (s *Store) initMeta() error {
 		}
 		return b.Put(keyVersion, formatVersion)
 	})
+}
+
+// openBolt is bolt.Open, whose freelist loading panics on a damaged
+// freelist page: the panic (or a fault reading past the map) becomes an
+// error.
+func openBolt(path string) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("the database is damaged: %v", r)
+		}
+	}()
+	return bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+}
+
+// view and update are db.View and db.Update for a file that may be
+// damaged: bbolt panics on a corrupt page ("invalid page type", out-of-range
+// page ids), and a damaged length makes it read past the end of its memory
+// map (SIGSEGV, fatal to the process). Faults are turned into panics for
+// the transaction (debug.SetPanicOnFault, meant for memory-mapped files);
+// bbolt's View/Update roll the transaction back on a panic, and the panic
+// becomes an error naming the file (found by hsm.TestStoreBitFlips).
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.damaged(&err)
+	return s.db.View(fn)
+}
+
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.damaged(&err)
+	return s.db.Update(fn)
+}
+
+func (s *Store) damaged(err *error) {
+	if r := recover(); r != nil {
+		*err = &errs.Error{Kind: errs.KindState, Op: "read store", RV: pkcs11.CKR_GENERAL_ERROR,
+			Msg:  fmt.Sprintf("the database at %s is damaged: %v", s.path, r),
+			Hint: "restore the storage_path directory from a backup"}
+	}
 }
 
 // Path is the database file's path.
