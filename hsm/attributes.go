@@ -219,7 +219,9 @@ func validValue(k attrKind, v []byte) bool {
 }
 
 // attrMap is an object's attributes. Treated as immutable once the object
-// is published: changes build a new map.
+// is published: changes build a new map. Values are never modified in
+// place either (objects share them with each other, with copies and with
+// the cached defaults of newObjectAttrs); readers get copies.
 type attrMap map[uint][]byte
 
 func (m attrMap) bool(t uint) bool { v := m[t]; return len(v) == 1 && v[0] != 0 }

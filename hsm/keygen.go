@@ -75,7 +75,7 @@ func newKeyAttrs(op tmplOp, tm attrMap, class, keyType uint, isSO bool, material
 	if err := checkParamSet(tm, material); err != nil {
 		return nil, err
 	}
-	m := overlay(defaults(class, keyType), tm)
+	m := newObjectAttrs(class, keyType, tm)
 	forceFromKey(m, material)
 	m[ck.CKA_UNIQUE_ID] = uniqueID()
 	if class == pkcs11.CKO_SECRET_KEY {
@@ -144,6 +144,11 @@ func keyBits(k *mech.Key) int {
 
 // secretMaterial is the CKA_VALUE of a secret key (plus what mech adds).
 func secretMaterial(k *mech.Key) map[uint][]byte {
+	if k.Class == pkcs11.CKO_SECRET_KEY {
+		// What mech.KeyAttrs says of a secret key, without its copy of
+		// the value (the object holds k.Secret itself, as below).
+		return map[uint][]byte{pkcs11.CKA_VALUE: k.Secret, pkcs11.CKA_VALUE_LEN: encUlong(uint(len(k.Secret)))}
+	}
 	m := map[uint][]byte{}
 	for t, v := range mech.KeyAttrs(k) {
 		m[t] = v

@@ -75,6 +75,11 @@ func (c *Ctx) deriveKEM(s *session, isSO bool, mm *pkcs11.Mechanism, base *objec
 // kemTemplate parses the template of C_EncapsulateKey/C_DecapsulateKey and
 // applies the 3.2 default CKA_EXTRACTABLE = true.
 func kemTemplate(a []*pkcs11.Attribute, m uint, isSO bool) (attrMap, uint, error) {
+	if len(a) == 0 {
+		// The usual call: no template. kemEmptyTemplate is shared and
+		// only read (newKeyAttrs copies it into the new object's map).
+		return kemEmptyTemplate, mech.KEMDefaultKeyType(m), nil
+	}
 	tm, err := parseTemplate(a)
 	if err != nil {
 		return nil, 0, err
@@ -91,6 +96,9 @@ func kemTemplate(a []*pkcs11.Attribute, m uint, isSO bool) (attrMap, uint, error
 	}
 	return tm, kt, nil
 }
+
+// kemEmptyTemplate is what kemTemplate makes of an empty template.
+var kemEmptyTemplate = attrMap{pkcs11.CKA_EXTRACTABLE: encBool(true)}
 
 // kemMechanism is c.mechanism restricted to KEM mechanisms.
 func (c *Ctx) kemMechanism(m []*pkcs11.Mechanism) (*pkcs11.Mechanism, error) {

@@ -7,6 +7,8 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"encoding/hex"
+	"maps"
+	"sync"
 
 	"github.com/craton-co/craton/ck"
 	"github.com/craton-co/craton/hsm/mech"
@@ -131,6 +133,35 @@ func defaults(class, keyType uint) attrMap {
 	return m
 }
 
+// defaultsCache holds the defaults of every class/key type asked for so
+// far (a few dozen supported combinations at most): building them is most
+// of the cost of creating a key object (KEM shared secrets, derived keys).
+var defaultsCache sync.Map // classKey -> attrMap
+
+// newObjectAttrs returns a new attribute map for an object of
+// class/keyType: its defaults with every value of tm applied. The defaults
+// are built once per class/key type and cloned (maps.Clone copies the hash
+// table as it is, with the room defaults leaves for the engine
+// attributes). Values are shared with the cached defaults and with tm:
+// attribute values are never modified in place (see attrMap).
+func newObjectAttrs(class, keyType uint, tm attrMap) attrMap {
+	var base attrMap
+	ck := classKey{class, keyType}
+	if v, ok := defaultsCache.Load(ck); ok {
+		base = v.(attrMap)
+	} else {
+		base = defaults(class, keyType)
+		if attrsFor(class, keyType) != nil { // only supported kinds: the cache stays small
+			defaultsCache.Store(ck, base)
+		}
+	}
+	m := maps.Clone(base)
+	for t, v := range tm {
+		m[t] = v
+	}
+	return m
+}
+
 // overlay returns base with every value of tm applied.
 func overlay(base, tm attrMap) attrMap {
 	m := base.clone()
@@ -146,7 +177,9 @@ func uniqueID() []byte {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("hsm: no randomness: " + err.Error())
 	}
-	return []byte(hex.EncodeToString(b[:]))
+	out := make([]byte, hex.EncodedLen(len(b)))
+	hex.Encode(out, b[:])
+	return out
 }
 
 // classAndType reads CKA_CLASS (required) and, for keys, CKA_KEY_TYPE
@@ -183,7 +216,7 @@ func buildCreated(tm attrMap, isSO bool) (attrMap, error) {
 	if err := checkNewTemplate(opCreate, tm, class, keyType, isSO); err != nil {
 		return nil, err
 	}
-	m := overlay(defaults(class, keyType), tm)
+	m := newObjectAttrs(class, keyType, tm)
 	m[ck.CKA_UNIQUE_ID] = uniqueID()
 	switch class {
 	case pkcs11.CKO_CERTIFICATE:

@@ -245,11 +245,11 @@ func (l *Log) Append(ev Event) error {
 		ts = l.lastTS + 1
 	}
 	rec := record{FormatVersion: FormatVersion, Timestamp: ts, SessionHandle: ev.Session, Operation: ev.Op, KeyID: kid, Result: resultOf(ev.RV)}
-	payload, full, err := encode(rec, l.hash)
+	full, n, err := encodeLine(rec, l.hash)
 	if err != nil {
 		return &errs.Error{Kind: errs.KindInternal, Op: "audit append", Msg: "cannot encode the entry: " + err.Error(), Hint: "this is a bug", Err: err}
 	}
-	l.hash, l.lastTS = chain(l.hash, payload), ts
+	l.hash, l.lastTS = chainLine(l.hash, full[:n]), ts
 	l.n++
 
 	if l.f == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudflare/circl/kem"
 	"github.com/craton-co/craton/ck"
+	"github.com/craton-co/craton/hsm/internal/avxstate"
 	"github.com/miekg/pkcs11"
 )
 
@@ -117,6 +118,7 @@ func hybridKDF(xss, kss []byte) ([]byte, error) {
 }
 
 func (p *PQKey) hybridEncapsulate() (ct, ss []byte, err error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, nil, errGeneral
@@ -139,6 +141,7 @@ func (p *PQKey) hybridEncapsulate() (ct, ss []byte, err error) {
 }
 
 func (p *PQKey) hybridDecapsulate(ct []byte) ([]byte, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	if len(ct) != x25519Size+p.kem.scheme.CiphertextSize() {
 		return nil, errEncData
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa87"
 	"github.com/craton-co/craton/ck"
+	"github.com/craton-co/craton/hsm/internal/avxstate"
 	"github.com/miekg/pkcs11"
 )
 
@@ -61,6 +62,7 @@ type mldsaKey struct {
 }
 
 func (k *mldsaKey) sign(msg, ctx []byte, randomized bool) ([]byte, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	sig := make([]byte, k.set.scheme.SignatureSize())
 	if err := k.set.signTo(k.priv, msg, ctx, randomized, sig); err != nil {
 		return nil, errParamInvalid
@@ -69,6 +71,7 @@ func (k *mldsaKey) sign(msg, ctx []byte, randomized bool) ([]byte, error) {
 }
 
 func (k *mldsaKey) verify(msg, ctx, sig []byte) bool {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	return len(sig) == k.set.scheme.SignatureSize() && k.set.verify(k.pub, msg, ctx, sig)
 }
 
@@ -91,6 +94,7 @@ func generateMLDSA(set uint) (*PQKey, error) {
 
 // mldsaFromSeed derives the key pair of seed (FIPS 204 ML-DSA.KeyGen_internal).
 func mldsaFromSeed(set uint, seed []byte) (*PQKey, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	s, ok := mldsaSets[set]
 	if !ok || len(seed) != mldsaSeedSize {
 		return nil, errAttrValue
@@ -110,6 +114,7 @@ func mldsaPQ(set uint, pub sign.PublicKey, priv sign.PrivateKey, seed []byte) *P
 }
 
 func mldsaPublic(set uint, v []byte) (*PQKey, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	if set == 0 {
 		set = mldsaSetByLen(len(v), sign.Scheme.PublicKeySize)
 	}
@@ -125,6 +130,7 @@ func mldsaPublic(set uint, v []byte) (*PQKey, error) {
 }
 
 func mldsaPrivate(set uint, seed, value []byte) (*PQKey, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	if len(seed) == 0 && len(value) == mldsaSeedSize {
 		seed, value = value, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cloudflare/circl/kem/mlkem/mlkem512"
 	"github.com/cloudflare/circl/kem/mlkem/mlkem768"
 	"github.com/craton-co/craton/ck"
+	"github.com/craton-co/craton/hsm/internal/avxstate"
 	"github.com/miekg/pkcs11"
 )
 
@@ -60,6 +61,7 @@ func generateMLKEM(set uint) (*PQKey, error) {
 
 // mlkemFromSeed derives the key pair of seed (FIPS 203 ML-KEM.KeyGen_internal).
 func mlkemFromSeed(set uint, seed []byte) (*PQKey, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	s, ok := mlkemSets[set]
 	if !ok {
 		return nil, errAttrValue
@@ -81,6 +83,7 @@ func mlkemPQ(set uint, s kem.Scheme, pub kem.PublicKey, priv kem.PrivateKey, see
 }
 
 func mlkemPublic(set uint, v []byte) (*PQKey, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	if set == 0 {
 		set = mlkemSetByLen(len(v), kem.Scheme.PublicKeySize)
 	}
@@ -98,6 +101,7 @@ func mlkemPublic(set uint, v []byte) (*PQKey, error) {
 // mlkemPrivate parses a private key from its seed and/or its value (the
 // seed again, or the expanded dk).
 func mlkemPrivate(set uint, seed, value []byte) (*PQKey, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	if len(seed) == 0 && len(value) == mlkemSeedSize {
 		seed, value = value, nil
 	}
@@ -132,6 +136,7 @@ func mlkemPrivate(set uint, seed, value []byte) (*PQKey, error) {
 
 // encapsulate runs ML-KEM.Encaps (or the hybrid KEM) with the public key.
 func (p *PQKey) encapsulate() (ct, ss []byte, err error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	if p.family == famHybridKEM {
 		return p.hybridEncapsulate()
 	}
@@ -147,6 +152,7 @@ func (p *PQKey) encapsulate() (ct, ss []byte, err error) {
 // §5.2); a wrong ciphertext of the right length yields ML-KEM's implicit
 // rejection secret, as FIPS 203 specifies.
 func (p *PQKey) decapsulate(ct []byte) ([]byte, error) {
+	defer avxstate.Clean() // circl AVX2 leaves the upper YMM state dirty
 	if !p.IsPrivate() {
 		return nil, errKeyType
 	}

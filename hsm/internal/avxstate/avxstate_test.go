@@ -1,0 +1,5 @@
+package avxstate
+
+import "testing"
+
+func TestClean(t *testing.T) { Clean() }
