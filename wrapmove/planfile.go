@@ -77,6 +77,9 @@ func ReadPlan(r io.Reader, name string) (Plan, error) {
 	if err := validatePlan(&p, root.Content[0], name); err != nil {
 		return Plan{}, err
 	}
+	if len(p.Actions) == 0 {
+		p.Actions = nil // "actions: []" and no actions key are the same plan
+	}
 	return p, nil
 }
 
