@@ -220,8 +220,12 @@ func TestEmptyTokenIsEmptyAndLabelsAreUnique(t *testing.T) {
 }
 
 func TestParallelFixturesShareOneEnvironment(t *testing.T) {
-	dirs := make(chan string, 3)
+	dirs := make(chan string, 4)
 	t.Run("group", func(t *testing.T) {
+		// The group's own fixture keeps the environment alive until every
+		// parallel subtest is done: without it a subtest that finished
+		// early closed the last fixture, and a later one started afresh.
+		dirs <- New(t).Dir()
 		for i := 0; i < 3; i++ {
 			t.Run("p", func(t *testing.T) {
 				t.Parallel()
