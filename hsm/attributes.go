@@ -1,7 +1,10 @@
 package hsm
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
+	"slices"
 
 	"github.com/craton-co/craton/ck"
 	"github.com/miekg/pkcs11"
@@ -238,14 +241,127 @@ func (m attrMap) clone() attrMap {
 
 // hidden reports whether attribute t of an object with these attributes
 // must not be revealed: key material of a sensitive or unextractable key.
-func (m attrMap) hidden(t uint) bool {
-	if attrTable[t].flags&fSecret == 0 && !(t == pkcs11.CKA_VALUE && m.isPrivateOrSecretKey()) {
-		return false
-	}
-	return m.bool(pkcs11.CKA_SENSITIVE) || !m.bool(pkcs11.CKA_EXTRACTABLE)
+func (m attrMap) hidden(t uint) bool { return hiddenIn(m, t) }
+
+func (m attrMap) isPrivateOrSecretKey() bool { return privateOrSecretIn(m) }
+
+// attrReader is what hidden and isPrivateOrSecretKey read: an attrMap or
+// an object's attrList.
+type attrReader interface {
+	bool(t uint) bool
+	ulong(t uint) uint
 }
 
-func (m attrMap) isPrivateOrSecretKey() bool {
-	c := m.ulong(pkcs11.CKA_CLASS)
+func hiddenIn(r attrReader, t uint) bool {
+	if attrTable[t].flags&fSecret == 0 && !(t == pkcs11.CKA_VALUE && privateOrSecretIn(r)) {
+		return false
+	}
+	return r.bool(pkcs11.CKA_SENSITIVE) || !r.bool(pkcs11.CKA_EXTRACTABLE)
+}
+
+func privateOrSecretIn(r attrReader) bool {
+	c := r.ulong(pkcs11.CKA_CLASS)
 	return c == pkcs11.CKO_PRIVATE_KEY || c == pkcs11.CKO_SECRET_KEY
+}
+
+// attrList is a published object's attributes, held compactly: a key
+// object has ~30 attributes, most of them equal to its class's defaults,
+// and a map of 30 entries costs ~2 KB (64 slots of type + slice header);
+// at 10,000 objects that was most of the engine's memory. The attributes
+// equal to base (the shared, immutable defaults of the object's class and
+// key type, see defaultsFor) are implicit; own holds the others, sorted by
+// type. An attrList reads exactly like the attrMap it was made from (get,
+// each, clone), and like attrMap it is never modified once published:
+// changes build a new one. Values are shared, never modified in place.
+// A nil attrList has no attributes.
+type attrList = *packedAttrs
+
+type packedAttrs struct {
+	base attrMap     // nil when the object lacks some default (an old record): own then holds everything
+	own  []attrEntry // sorted by type
+}
+
+type attrEntry struct {
+	t uint
+	v []byte
+}
+
+// newAttrList returns m in compact form. m is not retained (its values are).
+func newAttrList(m attrMap) attrList {
+	class := m.ulong(pkcs11.CKA_CLASS)
+	kt := ^uint(0)
+	if isKeyClass(class) {
+		kt = m.ulong(pkcs11.CKA_KEY_TYPE)
+	}
+	base := cachedDefaults(class, kt)
+	for t := range base {
+		if _, ok := m[t]; !ok {
+			base = nil // a default missing from m must stay missing
+			break
+		}
+	}
+	n := 0
+	for t, v := range m {
+		if bv, ok := base[t]; !ok || !bytes.Equal(bv, v) {
+			n++
+		}
+	}
+	own := make([]attrEntry, 0, n)
+	for t, v := range m {
+		if bv, ok := base[t]; !ok || !bytes.Equal(bv, v) {
+			own = append(own, attrEntry{t, v})
+		}
+	}
+	slices.SortFunc(own, func(a, b attrEntry) int { return cmp.Compare(a.t, b.t) })
+	return &packedAttrs{base: base, own: own}
+}
+
+// get returns attribute t's value and whether the object has it.
+func (a *packedAttrs) get(t uint) ([]byte, bool) {
+	if a == nil {
+		return nil, false
+	}
+	if i, ok := a.ownIndex(t); ok {
+		return a.own[i].v, true
+	}
+	v, ok := a.base[t]
+	return v, ok
+}
+
+// ownIndex is the position of t in own (binary search).
+func (a *packedAttrs) ownIndex(t uint) (int, bool) {
+	i, j := 0, len(a.own)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if a.own[h].t < t {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i, i < len(a.own) && a.own[i].t == t
+}
+
+func (a *packedAttrs) bool(t uint) bool { v, _ := a.get(t); return len(v) == 1 && v[0] != 0 }
+
+func (a *packedAttrs) ulong(t uint) uint { v, _ := a.get(t); u, _ := decUlong(v); return u }
+
+func (a *packedAttrs) hidden(t uint) bool { return hiddenIn(a, t) }
+
+func (a *packedAttrs) isPrivateOrSecretKey() bool { return privateOrSecretIn(a) }
+
+// clone returns the attributes as a new map, with room for what callers
+// usually add (like attrMap.clone).
+func (a *packedAttrs) clone() attrMap {
+	if a == nil {
+		return make(attrMap, 8)
+	}
+	n := make(attrMap, len(a.own)+len(a.base)+8)
+	for t, v := range a.base {
+		n[t] = v
+	}
+	for _, e := range a.own {
+		n[e.t] = e.v
+	}
+	return n
 }

@@ -16,7 +16,7 @@ func (c *Ctx) opKey(s *session, oh pkcs11.ObjectHandle, usage uint) (*object, *m
 		return nil, nil, nil, err
 	}
 	o, err := c.objectFor(s, oh)
-	var attrs attrMap
+	var attrs attrList
 	var matErr error
 	if err == nil {
 		attrs, matErr = o.attrs, o.materialErr()

@@ -55,9 +55,9 @@ func (c *Ctx) match(s *session, temp []*pkcs11.Attribute) []pkcs11.ObjectHandle 
 	return out
 }
 
-func matches(m attrMap, temp []*pkcs11.Attribute) bool {
+func matches(m attrList, temp []*pkcs11.Attribute) bool {
 	for _, a := range temp {
-		v, ok := m[a.Type]
+		v, ok := m.get(a.Type)
 		if !ok || m.hidden(a.Type) || !bytes.Equal(v, a.Value) {
 			return false
 		}

@@ -20,7 +20,7 @@ type attrIndex map[indexKey]map[*object]struct{}
 
 func (ix attrIndex) add(o *object) {
 	for _, t := range indexed {
-		if v, ok := o.attrs[t]; ok {
+		if v, ok := o.attrs.get(t); ok {
 			k := indexKey{t, string(v)}
 			if ix[k] == nil {
 				ix[k] = map[*object]struct{}{}
@@ -32,7 +32,7 @@ func (ix attrIndex) add(o *object) {
 
 func (ix attrIndex) remove(o *object) {
 	for _, t := range indexed {
-		if v, ok := o.attrs[t]; ok {
+		if v, ok := o.attrs.get(t); ok {
 			k := indexKey{t, string(v)}
 			delete(ix[k], o)
 			if len(ix[k]) == 0 {

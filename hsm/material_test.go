@@ -381,7 +381,7 @@ func TestPublicKeyMaterialNotUnderPublicKey(t *testing.T) {
 	must(t, err)
 	// The ML-DSA private key and seed, as the engine holds them.
 	c.mu.RLock()
-	pqValue, pqSeed := c.objects[pq].attrs[pkcs11.CKA_VALUE], c.objects[pq].attrs[ck.CKA_SEED]
+	pqValue, pqSeed := c.objects[pq].attrs.clone()[pkcs11.CKA_VALUE], c.objects[pq].attrs.clone()[ck.CKA_SEED]
 	c.mu.RUnlock()
 	if len(pqValue) == 0 {
 		t.Fatal("ML-DSA private key has no CKA_VALUE")

@@ -13,14 +13,14 @@ import (
 )
 
 // object is one PKCS#11 object in memory. attrs is never mutated once the
-// object is in Ctx.objects: C_SetAttributeValue installs a new map under the
-// write lock, so readers may keep the map they saw under the read lock.
+// object is in Ctx.objects: C_SetAttributeValue installs a new list under
+// the write lock, so readers may keep the list they saw under the read lock.
 type object struct {
 	h     pkcs11.ObjectHandle
 	slot  uint
 	owner pkcs11.SessionHandle // creating session of a session object; 0 for token objects
 	seq   uint64               // creation order
-	attrs attrMap
+	attrs attrList
 	// private caches CKA_PRIVATE (which never changes on an object): the
 	// visibility check of every find touches it.
 	private bool
@@ -112,10 +112,12 @@ func (c *Ctx) objectFor(s *session, oh pkcs11.ObjectHandle) (*object, error) {
 }
 
 // parsedKey returns o's key material as mech wants it, parsing it once.
-func (o *object) parsedKey(attrs attrMap) (*mech.Key, error) {
+// attrs is o.attrs as read under Ctx.mu.
+func (o *object) parsedKey(al attrList) (*mech.Key, error) {
 	if k := o.key.Load(); k != nil {
 		return k, nil
 	}
+	attrs := al.clone() // mech reads a map; values are shared, not copied
 	var k *mech.Key
 	if o.class() == pkcs11.CKO_SECRET_KEY {
 		// mech.ParseKey caches the AES key schedule and GCM instance on the
@@ -279,7 +281,7 @@ func (c *Ctx) loadObjectsLocked(t *token, kind store.KeyKind, key []byte) {
 			c.problem(err)
 			return nil
 		}
-		o := &object{h: pkcs11.ObjectHandle(id), slot: t.slot, attrs: attrs, nonces: newNonceState(c, t.slot, id, true)}
+		o := &object{h: pkcs11.ObjectHandle(id), slot: t.slot, nonces: newNonceState(c, t.slot, id, true)}
 		if kind == store.SealedPublic && attrs.isPrivateOrSecretKey() {
 			pub, mat := splitMaterial(attrs)
 			switch {
@@ -289,11 +291,12 @@ func (c *Ctx) loadObjectsLocked(t *token, kind store.KeyKind, key []byte) {
 				return nil
 			case mat != nil:
 				clearAttrs(mat)
-				o.attrs, o.mat = pub, matLegacy
+				attrs, o.mat = pub, matLegacy
 			default:
 				o.mat = matPending
 			}
 		}
+		o.attrs = newAttrList(attrs)
 		c.addLocked(o)
 		return nil
 	})
@@ -354,7 +357,7 @@ func (c *Ctx) loadMaterialLocked(t *token) {
 	}
 }
 
-// mergeMaterial installs the key material mat into o (a new attribute map,
+// mergeMaterial installs the key material mat into o (a new attribute list,
 // as attrs is never mutated in place). Caller holds Ctx.mu for writing.
 func (o *object) mergeMaterial(mat attrMap) {
 	class := o.class()
@@ -364,7 +367,7 @@ func (o *object) mergeMaterial(mat attrMap) {
 			n[t] = v
 		}
 	}
-	o.attrs, o.mat = n, matLoaded
+	o.attrs, o.mat = newAttrList(n), matLoaded
 	o.key.Store(nil)
 }
 

@@ -34,7 +34,7 @@ func (c *Ctx) newObjectLocked(s *session, m attrMap) (*object, error) {
 	if err := checkWritable(s, m); err != nil {
 		return nil, err
 	}
-	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, attrs: m}
+	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, attrs: newAttrList(m)}
 	if !m.bool(pkcs11.CKA_TOKEN) {
 		o.owner = s.h
 	}
@@ -116,10 +116,11 @@ func (c *Ctx) CopyObject(sh pkcs11.SessionHandle, oh pkcs11.ObjectHandle, temp [
 	if err := o.materialErr(); err != nil {
 		return 0, err // a copy would lack the material
 	}
-	if err := checkChange(o.attrs, tm, true, s.tok.login == pkcs11.CKU_SO); err != nil {
+	cur := o.attrs.clone()
+	if err := checkChange(cur, tm, true, s.tok.login == pkcs11.CKU_SO); err != nil {
 		return 0, err
 	}
-	m := overlay(o.attrs, tm)
+	m := overlay(cur, tm)
 	m[ck.CKA_UNIQUE_ID] = uniqueID()
 	n, err := c.newObjectLocked(s, m)
 	if err != nil {
@@ -216,7 +217,7 @@ func (c *Ctx) GetObjectSize(sh pkcs11.SessionHandle, oh pkcs11.ObjectHandle) (ui
 	if err != nil {
 		return 0, err
 	}
-	return uint(len(encodeRecord(o.attrs))), nil
+	return uint(len(encodeRecord(o.attrs.clone()))), nil
 }
 
 // AttrResult is one attribute of a C_GetAttributeValue call with its own
@@ -256,8 +257,8 @@ func (c *Ctx) GetAttributeValueDetailed(sh pkcs11.SessionHandle, oh pkcs11.Objec
 	return out, nil
 }
 
-func readAttr(m attrMap, t uint) AttrResult {
-	v, ok := m[t]
+func readAttr(m attrList, t uint) AttrResult {
+	v, ok := m.get(t)
 	switch {
 	case !ok:
 		return AttrResult{Type: t, RV: pkcs11.CKR_ATTRIBUTE_TYPE_INVALID}
@@ -320,15 +321,16 @@ func (c *Ctx) SetAttributeValue(sh pkcs11.SessionHandle, oh pkcs11.ObjectHandle,
 	case !o.attrs.bool(pkcs11.CKA_MODIFIABLE):
 		return errActionProhibited
 	}
-	if err := checkChange(o.attrs, tm, false, s.tok.login == pkcs11.CKU_SO); err != nil {
+	cur := o.attrs.clone()
+	if err := checkChange(cur, tm, false, s.tok.login == pkcs11.CKU_SO); err != nil {
 		return err
 	}
-	m := overlay(o.attrs, tm)
+	m := overlay(cur, tm)
 	if err := c.persistLocked(o, m); err != nil {
 		return err
 	}
 	c.index.remove(o)
-	o.attrs = m
+	o.attrs = newAttrList(m)
 	c.index.add(o)
 	return nil
 }

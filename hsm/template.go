@@ -145,15 +145,9 @@ var defaultsCache sync.Map // classKey -> attrMap
 // attributes). Values are shared with the cached defaults and with tm:
 // attribute values are never modified in place (see attrMap).
 func newObjectAttrs(class, keyType uint, tm attrMap) attrMap {
-	var base attrMap
-	ck := classKey{class, keyType}
-	if v, ok := defaultsCache.Load(ck); ok {
-		base = v.(attrMap)
-	} else {
+	base := cachedDefaults(class, keyType)
+	if base == nil {
 		base = defaults(class, keyType)
-		if attrsFor(class, keyType) != nil { // only supported kinds: the cache stays small
-			defaultsCache.Store(ck, base)
-		}
 	}
 	m := maps.Clone(base)
 	for t, v := range tm {
@@ -162,13 +156,28 @@ func newObjectAttrs(class, keyType uint, tm attrMap) attrMap {
 	return m
 }
 
-// overlay returns base with every value of tm applied.
-func overlay(base, tm attrMap) attrMap {
-	m := base.clone()
-	for t, v := range tm {
-		m[t] = v
+// cachedDefaults returns the shared defaults of class/keyType (never to be
+// modified), nil for a kind the engine does not support (the cache stays
+// small). keyType is ^uint(0) for a class without key type.
+func cachedDefaults(class, keyType uint) attrMap {
+	ck := classKey{class, keyType}
+	if v, ok := defaultsCache.Load(ck); ok {
+		return v.(attrMap)
 	}
-	return m
+	if attrsFor(class, keyType) == nil {
+		return nil
+	}
+	v, _ := defaultsCache.LoadOrStore(ck, defaults(class, keyType))
+	return v.(attrMap)
+}
+
+// overlay returns base (which it may modify: a clone of the object's
+// attributes) with every value of tm applied.
+func overlay(base, tm attrMap) attrMap {
+	for t, v := range tm {
+		base[t] = v
+	}
+	return base
 }
 
 // uniqueID is CKA_UNIQUE_ID: 16 random bytes in hex, assigned once.

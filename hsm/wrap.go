@@ -43,7 +43,7 @@ func (c *Ctx) wrapKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, wrappingkey
 }
 
 // wrapTarget resolves and checks the key to be wrapped.
-func (c *Ctx) wrapTarget(s *session, wrapping *object, key pkcs11.ObjectHandle) (*object, attrMap, error) {
+func (c *Ctx) wrapTarget(s *session, wrapping *object, key pkcs11.ObjectHandle) (*object, attrList, error) {
 	if err := c.rlock(); err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,53 @@
+package hsm
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/craton-co/craton/ck"
+	"github.com/miekg/pkcs11"
+)
+
+// TestAttrListReadsLikeItsMap: an object's compact attributes give exactly
+// the attributes, values and absences of the map they were made from —
+// with every default present, with a default changed, with a default
+// missing (an old record), for a kind without cached defaults, and empty.
+func TestAttrListReadsLikeItsMap(t *testing.T) {
+	aes := newObjectAttrs(pkcs11.CKO_SECRET_KEY, pkcs11.CKK_AES, attrMap{
+		pkcs11.CKA_TOKEN: encBool(true), pkcs11.CKA_LABEL: []byte("k"), pkcs11.CKA_VALUE: bytes.Repeat([]byte{7}, 32),
+		pkcs11.CKA_SENSITIVE: encBool(false), pkcs11.CKA_EXTRACTABLE: encBool(true)})
+	aes[ck.CKA_UNIQUE_ID] = uniqueID()
+	missing := aes.clone()
+	delete(missing, pkcs11.CKA_DERIVE)
+	data := newObjectAttrs(pkcs11.CKO_DATA, ^uint(0), attrMap{pkcs11.CKA_VALUE: []byte("d")})
+	odd := attrMap{pkcs11.CKA_CLASS: encUlong(pkcs11.CKO_SECRET_KEY), pkcs11.CKA_KEY_TYPE: encUlong(0x7777), pkcs11.CKA_VALUE: []byte{1}}
+	for name, m := range map[string]attrMap{"aes": aes, "missing default": missing, "data": data, "unsupported kind": odd, "empty": {}} {
+		l := newAttrList(m)
+		if got := l.clone(); len(got) != len(m) {
+			t.Fatalf("%s: clone has %d attributes, want %d", name, len(got), len(m))
+		}
+		for typ := range attrTable {
+			v, ok := l.get(typ)
+			w, wok := m[typ]
+			if ok != wok || !bytes.Equal(v, w) {
+				t.Fatalf("%s: attribute 0x%x = %x, %v; want %x, %v", name, typ, v, ok, w, wok)
+			}
+			if l.hidden(typ) != m.hidden(typ) || l.bool(typ) != m.bool(typ) || l.ulong(typ) != m.ulong(typ) {
+				t.Fatalf("%s: attribute 0x%x reads differently", name, typ)
+			}
+		}
+		if !bytes.Equal(encodeRecord(l.clone()), encodeRecord(m)) {
+			t.Fatalf("%s: record differs", name)
+		}
+	}
+	if l := newAttrList(aes); len(l.own) >= len(aes)/2 || l.base == nil {
+		t.Fatalf("defaults not shared: %d of %d attributes own", len(l.own), len(aes))
+	}
+	if l := newAttrList(missing); l.base != nil {
+		t.Fatal("a list missing a default shares the defaults")
+	}
+	var none attrList
+	if _, ok := none.get(pkcs11.CKA_CLASS); ok || len(none.clone()) != 0 {
+		t.Fatal("nil list has attributes")
+	}
+}
