@@ -51,3 +51,43 @@ func TestAttrListReadsLikeItsMap(t *testing.T) {
 		t.Fatal("nil list has attributes")
 	}
 }
+
+// TestParsedKeysBounded: at most keyCacheSize objects keep a parsed key;
+// an evicted key is parsed again and works, and a key in use stays cached.
+func TestParsedKeysBounded(t *testing.T) {
+	c, sh := ready(t, t.TempDir())
+	encrypt := func(h pkcs11.ObjectHandle) []byte {
+		t.Helper()
+		must(t, c.EncryptInit(sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_CBC, make([]byte, 16))}, h))
+		out, err := c.Encrypt(sh, make([]byte, 16))
+		must(t, err)
+		return out
+	}
+	hot := genAES(t, c, sh, false)
+	var hs []pkcs11.ObjectHandle
+	var first []byte
+	for i := range 2*keyCacheSize + 10 { // the first key, used once, gets a second round
+		h := genAES(t, c, sh, false)
+		hs = append(hs, h)
+		if i == 0 {
+			first = encrypt(h)
+		}
+		encrypt(hot)
+	}
+	cached := 0
+	c.mu.RLock()
+	for _, o := range c.objects {
+		if o.key.p.Load() != nil {
+			cached++
+		}
+	}
+	hotCached := c.objects[hot].key.p.Load() != nil
+	firstCached := c.objects[hs[0]].key.p.Load() != nil
+	c.mu.RUnlock()
+	if cached > keyCacheSize || !hotCached || firstCached {
+		t.Fatalf("%d parsed keys cached (at most %d), hot key cached %v, first key cached %v", cached, keyCacheSize, hotCached, firstCached)
+	}
+	if again := encrypt(hs[0]); !bytes.Equal(again, first) {
+		t.Fatal("an evicted key encrypts differently")
+	}
+}

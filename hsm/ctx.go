@@ -31,6 +31,7 @@ type Ctx struct {
 	sessions    map[pkcs11.SessionHandle]*session
 	objects     map[pkcs11.ObjectHandle]*object
 	index       attrIndex
+	keys        *keyRing        // bounds the objects' cached parsed keys
 	reserved    map[uint32]bool // handles of persisted objects not loaded yet
 	objHandles  *handleAlloc
 	sessHandles *handleAlloc
@@ -121,6 +122,7 @@ func (c *Ctx) resetLocked() {
 	c.sessions = map[pkcs11.SessionHandle]*session{}
 	c.objects = map[pkcs11.ObjectHandle]*object{}
 	c.index = attrIndex{}
+	c.keys = newKeyRing()
 	c.reserved = map[uint32]bool{}
 	c.objHandles = newHandleAlloc(func(h uint32) bool {
 		return c.reserved[h] || c.objects[pkcs11.ObjectHandle(h)] != nil

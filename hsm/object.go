@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/craton-co/craton/hsm/mech"
@@ -25,12 +26,80 @@ type object struct {
 	// visibility check of every find touches it.
 	private bool
 
-	key    atomic.Pointer[mech.Key] // parsed key material, cached on first use
-	nonces *nonceState              // AES-GCM nonce counter, for secret keys
+	key    keySlot     // parsed key material, cached on first use
+	nonces *nonceState // AES-GCM nonce counter, for secret keys
 
 	// mat says whether a token key object's secret attributes are in attrs
 	// (see matState). Guarded by Ctx.mu.
 	mat matState
+}
+
+// keyCacheSize is how many objects of a Ctx keep their parsed key at most.
+// A parsed key costs ~1 KB (AES: key schedule and GCM) to ~5 KB (RSA with
+// its precomputed values); a token of 10,000 keys, each used once (a
+// migration proving every key), kept ~12 MB of them for good. Keys in use
+// stay cached; an evicted key is parsed again from its attributes at its
+// next use, as after a restart.
+const keyCacheSize = 1024
+
+// keySlot is an object's parsed key. Load and Store read like the
+// atomic.Pointer it wraps; a stored key enters its Ctx's keyRing, which
+// bounds how many are kept.
+type keySlot struct {
+	p      atomic.Pointer[mech.Key]
+	used   atomic.Bool // loaded since the ring last came round to it
+	ring   *keyRing    // nil: unbounded (never evicted)
+	inRing bool        // guarded by ring.mu
+}
+
+func (s *keySlot) Load() *mech.Key {
+	k := s.p.Load()
+	if k != nil && !s.used.Load() {
+		s.used.Store(true)
+	}
+	return k
+}
+
+func (s *keySlot) Store(k *mech.Key) {
+	s.p.Store(k)
+	if k != nil && s.ring != nil {
+		s.ring.enter(s)
+	}
+}
+
+// keyRing is a clock over the slots holding a parsed key: entering a slot
+// when the ring is full drops the key of the next slot not used since the
+// hand last passed it.
+type keyRing struct {
+	mu    sync.Mutex
+	slots [keyCacheSize]*keySlot
+	hand  int
+}
+
+func newKeyRing() *keyRing { return new(keyRing) }
+
+func (r *keyRing) enter(s *keySlot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s.inRing {
+		return
+	}
+	// Second chance, bounded (keys loaded while the hand turns).
+	for range 2 * keyCacheSize {
+		old := r.slots[r.hand]
+		if old == nil || !old.used.Load() {
+			break
+		}
+		old.used.Store(false)
+		r.hand = (r.hand + 1) % keyCacheSize
+	}
+	if old := r.slots[r.hand]; old != nil {
+		old.p.Store(nil)
+		old.inRing = false
+	}
+	r.slots[r.hand] = s
+	s.inRing = true
+	r.hand = (r.hand + 1) % keyCacheSize
 }
 
 // matState is where the secret attributes (see isMaterialAttr) of a
@@ -281,7 +350,7 @@ func (c *Ctx) loadObjectsLocked(t *token, kind store.KeyKind, key []byte) {
 			c.problem(err)
 			return nil
 		}
-		o := &object{h: pkcs11.ObjectHandle(id), slot: t.slot, nonces: newNonceState(c, t.slot, id, true)}
+		o := &object{h: pkcs11.ObjectHandle(id), slot: t.slot, nonces: newNonceState(c, t.slot, id, true), key: keySlot{ring: c.keys}}
 		if kind == store.SealedPublic && attrs.isPrivateOrSecretKey() {
 			pub, mat := splitMaterial(attrs)
 			switch {

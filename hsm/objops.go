@@ -34,7 +34,7 @@ func (c *Ctx) newObjectLocked(s *session, m attrMap) (*object, error) {
 	if err := checkWritable(s, m); err != nil {
 		return nil, err
 	}
-	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, attrs: newAttrList(m)}
+	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, attrs: newAttrList(m), key: keySlot{ring: c.keys}}
 	if !m.bool(pkcs11.CKA_TOKEN) {
 		o.owner = s.h
 	}
