@@ -1,6 +1,9 @@
 package hsm
 
 import (
+	"slices"
+	"sync"
+
 	"github.com/craton-co/craton/ck"
 	"github.com/craton-co/craton/hsm/mech"
 	"github.com/miekg/pkcs11"
@@ -73,28 +76,30 @@ func (c *Ctx) deriveKEM(s *session, isSO bool, mm *pkcs11.Mechanism, base *objec
 }
 
 // kemTemplate parses the template of C_EncapsulateKey/C_DecapsulateKey and
-// applies the 3.2 default CKA_EXTRACTABLE = true.
-func kemTemplate(a []*pkcs11.Attribute, m uint, isSO bool) (attrMap, uint, error) {
+// applies the 3.2 default CKA_EXTRACTABLE = true. empty reports the usual
+// call without a template, whose new object publishKEMKey builds from a
+// cached attribute set.
+func kemTemplate(a []*pkcs11.Attribute, m uint, isSO bool) (tm attrMap, kt uint, empty bool, err error) {
 	if len(a) == 0 {
-		// The usual call: no template. kemEmptyTemplate is shared and
-		// only read (newKeyAttrs copies it into the new object's map).
-		return kemEmptyTemplate, mech.KEMDefaultKeyType(m), nil
+		// kemEmptyTemplate is shared and only read (newKeyAttrs copies
+		// it into the new object's map).
+		return kemEmptyTemplate, mech.KEMDefaultKeyType(m), true, nil
 	}
-	tm, err := parseTemplate(a)
+	tm, err = parseTemplate(a)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	kt, err := kemKeyType(tm, m)
+	kt, err = kemKeyType(tm, m)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if err := checkNewTemplate(opDerive, tm, pkcs11.CKO_SECRET_KEY, kt, isSO); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if _, ok := tm[pkcs11.CKA_EXTRACTABLE]; !ok {
 		tm[pkcs11.CKA_EXTRACTABLE] = encBool(true)
 	}
-	return tm, kt, nil
+	return tm, kt, false, nil
 }
 
 // kemEmptyTemplate is what kemTemplate makes of an empty template.
@@ -111,15 +116,123 @@ func (c *Ctx) kemMechanism(m []*pkcs11.Mechanism) (*pkcs11.Mechanism, error) {
 
 // publishKEMKey stores the shared-secret key of C_EncapsulateKey or
 // C_DecapsulateKey (not local, never always-sensitive or never-extractable:
-// PKCS#11 3.2 §5.18).
-func (c *Ctx) publishKEMKey(s *session, isSO bool, tm attrMap, kt uint, k *mech.Key) (pkcs11.ObjectHandle, error) {
-	attrs, err := newKeyAttrs(opDerive, tm, pkcs11.CKO_SECRET_KEY, kt, isSO, secretMaterial(k))
+// PKCS#11 3.2 §5.18). empty: tm is kemEmptyTemplate (see kemTemplate).
+func (c *Ctx) publishKEMKey(s *session, isSO bool, tm attrMap, kt uint, empty bool, k *mech.Key) (pkcs11.ObjectHandle, error) {
+	if empty {
+		if b, err := kemBaseFor(kt, len(k.Secret), isSO); err != nil {
+			return 0, err
+		} else if b != nil {
+			return c.publishKEMFromBase(s, b, k)
+		}
+	}
+	attrs, err := kemSecretAttrsFull(tm, kt, isSO, k)
 	if err != nil {
 		return 0, err
 	}
+	return c.publishKeys(s, k, attrs)
+}
+
+// kemSecretAttrsFull builds the attributes of a KEM shared-secret key the
+// general way: template, defaults, key material, origin, engine attributes.
+func kemSecretAttrsFull(tm attrMap, kt uint, isSO bool, k *mech.Key) (attrMap, error) {
+	attrs, err := newKeyAttrs(opDerive, tm, pkcs11.CKO_SECRET_KEY, kt, isSO, secretMaterial(k))
+	if err != nil {
+		return nil, err
+	}
 	keyOrigin(attrs, false, 0)
 	finishKey(attrs)
-	return c.publishKeys(s, k, attrs)
+	return attrs, nil
+}
+
+// The usual KEM call has no template, and every shared-secret key it
+// creates has the same attributes but for three (kemPerObject): its
+// value, its check value and its unique ID. Such keys are built from a
+// cached kemBase instead of the general way (a map of ~31 attributes from
+// the template and the defaults, then its compact form, newAttrList), which
+// was most of the engine's cost of a C_EncapsulateKey / C_DecapsulateKey
+// beyond the KEM itself. The result is the attrList the general way gives
+// (TestKEMCachedSecretAttrs).
+
+// kemPerObject are the attributes set for each new key.
+var kemPerObject = [3]uint{pkcs11.CKA_VALUE, ck.CKA_UNIQUE_ID, pkcs11.CKA_CHECK_VALUE}
+
+// kemShape is what the attributes of a shared-secret key made with an
+// empty template depend on, besides its value.
+type kemShape struct {
+	keyType uint
+	n       int // value length
+	isSO    bool
+}
+
+// kemBase is the general build of a shared-secret key of one kemShape
+// with an all-zero value.
+type kemBase struct {
+	full attrMap  // as a map: what checkWritable reads
+	list attrList // newAttrList(full)
+	at   [3]int   // where list.own holds each kemPerObject attribute
+}
+
+// kemBases caches the kemBase of each shape asked for (a handful: the key
+// types AES and generic secret, their lengths, the role).
+var kemBases sync.Map // kemShape -> *kemBase
+
+// kemBaseFor returns the kemBase of a shape, building it on first use;
+// nil (use the general way) for a shape it cannot serve: a token object
+// (which would need persisting) or per-object attributes that are not all
+// held in the list's own entries.
+func kemBaseFor(kt uint, n int, isSO bool) (*kemBase, error) {
+	shape := kemShape{kt, n, isSO}
+	if v, ok := kemBases.Load(shape); ok {
+		return v.(*kemBase), nil
+	}
+	zero := &mech.Key{Class: pkcs11.CKO_SECRET_KEY, KeyType: kt, Secret: make([]byte, n)}
+	full, err := kemSecretAttrsFull(kemEmptyTemplate, kt, isSO, zero)
+	if err != nil {
+		return nil, err
+	}
+	b := &kemBase{full: full, list: newAttrList(full)}
+	for i, t := range kemPerObject {
+		j, ok := b.list.ownIndex(t)
+		if _, inBase := b.list.base[t]; !ok || inBase {
+			b = nil
+			break
+		}
+		b.at[i] = j
+	}
+	if b != nil && full.bool(pkcs11.CKA_TOKEN) {
+		b = nil
+	}
+	v, _ := kemBases.LoadOrStore(shape, b)
+	return v.(*kemBase), nil
+}
+
+// publishKEMFromBase publishes the shared-secret key k built from b: a
+// session object (as newObjectLocked makes one) whose attribute list is
+// b's with its own value, check value and unique ID.
+func (c *Ctx) publishKEMFromBase(s *session, b *kemBase, k *mech.Key) (pkcs11.ObjectHandle, error) {
+	own := slices.Clone(b.list.own)
+	own[b.at[0]].v = k.Secret
+	own[b.at[1]].v = uniqueID()
+	own[b.at[2]].v = secretCheckValue(k.KeyType, k.Secret)
+	al := &packedAttrs{base: b.list.base, own: own}
+	if err := c.lock(); err != nil {
+		return 0, err
+	}
+	defer c.mu.Unlock()
+	if _, err := c.sessionLocked(s.h); err != nil {
+		return 0, err
+	}
+	// b.full has the new key's CKA_TOKEN and CKA_PRIVATE, all that
+	// checkWritable reads of a session object.
+	if err := checkWritable(s, b.full); err != nil {
+		return 0, err
+	}
+	// As newObjectLocked makes a session object (TestKEMCachedObjectLikeGeneral).
+	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, owner: s.h, attrs: al, key: keySlot{ring: c.keys}}
+	o.nonces = newNonceState(c, s.slot, uint64(o.h), false)
+	c.addLocked(o)
+	o.key.Store(k)
+	return o.h, nil
 }
 
 // EncapsulatedLen is the ciphertext length C_EncapsulateKey would produce
@@ -158,7 +271,7 @@ func (c *Ctx) encapsulateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, pub 
 	if err != nil {
 		return nil, 0, err
 	}
-	tm, kt, err := kemTemplate(a, mm.Mechanism, isSO)
+	tm, kt, empty, err := kemTemplate(a, mm.Mechanism, isSO)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -170,7 +283,7 @@ func (c *Ctx) encapsulateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, pub 
 	if err != nil {
 		return nil, 0, asRV(err)
 	}
-	h, err := c.publishKEMKey(s, isSO, tm, kt, k)
+	h, err := c.publishKEMKey(s, isSO, tm, kt, empty, k)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -194,7 +307,7 @@ func (c *Ctx) decapsulateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, priv
 	if err != nil {
 		return 0, err
 	}
-	tm, kt, err := kemTemplate(a, mm.Mechanism, isSO)
+	tm, kt, empty, err := kemTemplate(a, mm.Mechanism, isSO)
 	if err != nil {
 		return 0, err
 	}
@@ -206,5 +319,5 @@ func (c *Ctx) decapsulateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, priv
 	if err != nil {
 		return 0, asRV(err)
 	}
-	return c.publishKEMKey(s, isSO, tm, kt, k)
+	return c.publishKEMKey(s, isSO, tm, kt, empty, k)
 }

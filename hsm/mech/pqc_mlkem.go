@@ -205,7 +205,6 @@ func Encapsulate(m *pkcs11.Mechanism, k *Key, keyType uint, valueLen int) (ct []
 	if err != nil {
 		return nil, nil, err
 	}
-	defer clear(ss)
 	secret, err = kemSecret(ss, keyType, valueLen)
 	return ct, secret, err
 }
@@ -226,7 +225,6 @@ func Decapsulate(m *pkcs11.Mechanism, k *Key, ct []byte, keyType uint, valueLen 
 	if err != nil {
 		return nil, err
 	}
-	defer clear(ss)
 	return kemSecret(ss, keyType, valueLen)
 }
 
@@ -258,7 +256,9 @@ func DeriveKEM(m *pkcs11.Mechanism, base *Key, keyType uint, valueLen int) (secr
 	return secret, nil, err
 }
 
-// kemSecret makes the secret key holding shared secret ss.
+// kemSecret makes the secret key holding shared secret ss, which it takes
+// over: the whole of ss becomes the key's value, or a copy of its leading
+// valueLen bytes does and ss is cleared. On error ss is cleared.
 func kemSecret(ss []byte, keyType uint, valueLen int) (*Key, error) {
 	n := len(ss)
 	if valueLen > 0 {
@@ -266,9 +266,14 @@ func kemSecret(ss []byte, keyType uint, valueLen int) (*Key, error) {
 	}
 	switch {
 	case keyType != pkcs11.CKK_AES && keyType != pkcs11.CKK_GENERIC_SECRET:
+		clear(ss)
 		return nil, errTmplInconsist
 	case n > len(ss), keyType == pkcs11.CKK_AES && n != 16 && n != 24 && n != 32:
+		clear(ss)
 		return nil, errKeySize
+	case n == len(ss):
+		return newSecretKey(keyType, ss), nil
 	}
+	defer clear(ss)
 	return newSecretKey(keyType, bytes.Clone(ss[:n])), nil
 }
