@@ -2,6 +2,7 @@ package hsm
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/craton-co/craton/ck"
@@ -89,5 +90,38 @@ func TestParsedKeysBounded(t *testing.T) {
 	}
 	if again := encrypt(hs[0]); !bytes.Equal(again, first) {
 		t.Fatal("an evicted key encrypts differently")
+	}
+}
+
+// TestIndexBuckets: a label held by more objects than a short bucket lists
+// (set form) finds the same objects, in creation order, as it shrinks.
+func TestIndexBuckets(t *testing.T) {
+	c, sh := ready(t, t.TempDir())
+	label := []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_LABEL, "shared")}
+	var hs []pkcs11.ObjectHandle
+	for i := range 2*idxSmall + 3 {
+		h, err := c.CreateObject(sh, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_DATA),
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, "shared"), pkcs11.NewAttribute(pkcs11.CKA_VALUE, []byte{byte(i)})})
+		must(t, err)
+		hs = append(hs, h)
+	}
+	find := func() []pkcs11.ObjectHandle {
+		t.Helper()
+		must(t, c.FindObjectsInit(sh, label))
+		got, _, err := c.FindObjects(sh, 100)
+		must(t, err)
+		must(t, c.FindObjectsFinal(sh))
+		return got
+	}
+	for len(hs) > 0 {
+		if got := find(); !slices.Equal(got, hs) {
+			t.Fatalf("found %v, want %v", got, hs)
+		}
+		i := len(hs) / 2
+		must(t, c.DestroyObject(sh, hs[i]))
+		hs = slices.Delete(hs, i, i+1)
+	}
+	if got := find(); len(got) != 0 {
+		t.Fatalf("found %v after destroying all", got)
 	}
 }

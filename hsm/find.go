@@ -38,11 +38,7 @@ func (c *Ctx) match(s *session, temp []*pkcs11.Attribute) []pkcs11.ObjectHandle 
 			hits = append(hits, o)
 		}
 	}
-	if cands, ok := c.index.candidates(temp); ok {
-		for o := range cands {
-			consider(o)
-		}
-	} else {
+	if !c.index.candidates(temp, consider) {
 		for _, o := range c.objects {
 			consider(o)
 		}
