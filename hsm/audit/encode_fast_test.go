@@ -33,8 +33,12 @@ func TestEncodeMatchesReflect(t *testing.T) {
 				if !bytes.Equal(p1, p2) || !bytes.Equal(f1, f2) {
 					t.Fatalf("%v: encodings differ:\n%s\n%s\n%s\n%s", op, p1, p2, f1, f2)
 				}
-				if f3, n, err := encodeLine(rec, prev); err == nil && (!bytes.Equal(f3, f1) || chainLine(prev, f3[:n]) != chain(prev, p1)) {
+				if f3, n, err := encodeLine(nil, rec, prev); err == nil && (!bytes.Equal(f3, f1) || chainLine(prev, f3[:n]) != chain(prev, p1)) {
 					t.Fatalf("%v: encodeLine/chainLine differ from encode/chain", op)
+				}
+				// A reused buffer (Append's scratch) holding an older line.
+				if f4, _, err := encodeLine(bytes.Repeat([]byte{'x'}, 500), rec, prev); err == nil && !bytes.Equal(f4, f1) {
+					t.Fatalf("%v: encodeLine into a used buffer differs", op)
 				}
 				if _, err := decode(f1); err != nil {
 					t.Fatalf("%v: decode of the fast encoding: %v", op, err)

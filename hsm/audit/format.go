@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -130,7 +131,7 @@ func marshal(v any) ([]byte, error) {
 // cost ~10 µs per entry, on every audited call); the bytes are those
 // marshal gives for record and line (TestEncodeMatchesReflect).
 func encode(rec record, prev Hash) (payload, full []byte, err error) {
-	full, n, err := encodeLine(rec, prev)
+	full, n, err := encodeLine(nil, rec, prev)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,13 +140,17 @@ func encode(rec record, prev Hash) (payload, full []byte, err error) {
 
 // encodeLine is encode without a separate payload: the payload is
 // full[:n] followed by '}' (chainLine hashes it so), which spares the
-// copy on every audited call.
-func encodeLine(rec record, prev Hash) (full []byte, n int, err error) {
+// copy on every audited call. The line is appended to buf[:0] (nil: a new
+// buffer), so that Append can reuse one buffer for every line.
+func encodeLine(buf []byte, rec record, prev Hash) (full []byte, n int, err error) {
 	if err := rec.Operation.check(); err != nil {
 		return nil, 0, err
 	}
-	// A line is ~280 bytes plus the operation's arguments.
-	buf := make([]byte, 0, 384)
+	if buf == nil {
+		// A line is ~280 bytes plus the operation's arguments.
+		buf = make([]byte, 0, 384)
+	}
+	buf = buf[:0]
 	buf = append(buf, `{"format_version":`...)
 	buf = strconv.AppendUint(buf, uint64(rec.FormatVersion), 10)
 	buf = append(buf, `,"timestamp":`...)
@@ -173,19 +178,31 @@ func encodeLine(rec record, prev Hash) (full []byte, n int, err error) {
 	}
 	n = len(buf)
 	buf = append(buf, `,"previous_hash":[`...)
-	for i, c := range prev {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, byteDec[c]...)
+	// Each byte as "d," (4 bytes copied, advanced by the spelling's length);
+	// the last comma becomes the closing bracket.
+	at := len(buf)
+	buf = slices.Grow(buf, len(prev)*4+1)[:at+len(prev)*4]
+	for _, c := range prev {
+		d := &byteDec[c]
+		copy(buf[at:at+4], d.b[:])
+		at += int(d.n)
 	}
-	return append(buf, ']', '}'), n, nil
+	buf = buf[:at]
+	buf[at-1] = ']'
+	return append(buf, '}'), n, nil
 }
 
-// byteDec is the decimal spelling of every byte value (previous_hash).
-var byteDec = func() (t [256]string) {
+// byteDec is the decimal spelling of every byte value followed by a comma
+// (previous_hash), padded to 4 bytes; n is the spelling's length with the
+// comma.
+var byteDec = func() (t [256]struct {
+	b [4]byte
+	n uint8
+}) {
 	for i := range t {
-		t[i] = strconv.Itoa(i)
+		s := strconv.Itoa(i) + ","
+		copy(t[i].b[:], s)
+		t[i].n = uint8(len(s))
 	}
 	return t
 }()

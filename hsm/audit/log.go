@@ -65,12 +65,13 @@ type Log struct {
 	flushing    bool   // a goroutine is writing outside the lock
 	err         error  // sticky: a failed write, sync or head update
 
-	// In-memory log only: a ring of at most memCap encoded lines (one
-	// pointer each, so the garbage collector does not trace 100,000
-	// pointer-rich entries on every cycle; Entries decodes them).
-	mem    [][]byte
-	memAt  int // index of the oldest entry once the ring is full
-	memCap int
+	// In-memory log only: the newest MemoryCap encoded lines (Entries
+	// decodes them).
+	mem memRing
+
+	// scratch is the buffer every line is encoded into (under mu): a file
+	// log copies it into pending, an in-memory log into mem.
+	scratch []byte
 
 	opened Report // what Open found
 	closed bool
@@ -81,7 +82,7 @@ type Log struct {
 // and checks as a file log, nothing written anywhere. Entries returns what
 // it holds.
 func NewMemory() *Log {
-	l := &Log{now: time.Now, memCap: MemoryCap}
+	l := &Log{now: time.Now, mem: memRing{limit: MemoryCap}}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
@@ -245,20 +246,16 @@ func (l *Log) Append(ev Event) error {
 		ts = l.lastTS + 1
 	}
 	rec := record{FormatVersion: FormatVersion, Timestamp: ts, SessionHandle: ev.Session, Operation: ev.Op, KeyID: kid, Result: resultOf(ev.RV)}
-	full, n, err := encodeLine(rec, l.hash)
+	full, n, err := encodeLine(l.scratch, rec, l.hash)
 	if err != nil {
 		return &errs.Error{Kind: errs.KindInternal, Op: "audit append", Msg: "cannot encode the entry: " + err.Error(), Hint: "this is a bug", Err: err}
 	}
+	l.scratch = full[:0]
 	l.hash, l.lastTS = chainLine(l.hash, full[:n]), ts
 	l.n++
 
 	if l.f == nil {
-		if len(l.mem) < l.memCap {
-			l.mem = append(l.mem, full)
-		} else {
-			l.mem[l.memAt] = full
-			l.memAt = (l.memAt + 1) % l.memCap
-		}
+		l.mem.add(full)
 		l.durable, l.durableHash = l.n, l.hash
 		return nil
 	}
@@ -394,14 +391,14 @@ func (l *Log) Entries() []Entry {
 	if l.f != nil {
 		return nil
 	}
-	out := make([]Entry, 0, len(l.mem))
-	for _, raw := range append(append([][]byte(nil), l.mem[l.memAt:]...), l.mem[:l.memAt]...) {
+	out := make([]Entry, 0, l.mem.len())
+	l.mem.each(func(raw []byte) {
 		p, err := decode(raw)
 		if err != nil {
 			panic("audit: an in-memory entry does not decode: " + err.Error()) // encode and decode disagree: a bug
 		}
 		out = append(out, entryOf(0, p.rec))
-	}
+	})
 	return out
 }
 

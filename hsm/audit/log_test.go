@@ -445,7 +445,7 @@ func TestConcurrentAppend(t *testing.T) {
 
 func TestMemoryLog(t *testing.T) {
 	l := NewMemory()
-	l.memCap = 3
+	l.mem.limit = 3
 	for i := range 5 {
 		if err := l.Append(sampleEvent(i)); err != nil {
 			t.Fatal(err)
