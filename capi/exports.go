@@ -99,7 +99,9 @@ func mechanism(p C.CK_MECHANISM_PTR) ([]*pkcs11.Mechanism, uint) {
 	if p == nil {
 		return nil, C.CKR_ARGUMENTS_BAD
 	}
-	m, err := decodeMechanism(C.GoBytes(unsafe.Pointer(p), mechSize), cDeref)
+	var raw [mechSize]byte // on the stack: no allocation per *Init
+	copy(raw[:], unsafe.Slice((*byte)(unsafe.Pointer(p)), mechSize))
+	m, err := decodeMechanism(raw[:], cDeref)
 	if err != nil {
 		return nil, rvOf(err)
 	}
@@ -109,14 +111,18 @@ func mechanism(p C.CK_MECHANISM_PTR) ([]*pkcs11.Mechanism, uint) {
 // output applies the two-call idiom to an operation producing bytes: a kept
 // output for the same (session, kind, input) is handed out, otherwise run
 // produces it; a NULL buffer or a short one keeps it for the next call.
-func output(sh pkcs11.SessionHandle, op opKind, in []byte, p C.CK_BYTE_PTR, pl C.CK_ULONG_PTR, run func() ([]byte, error)) uint {
+// view is the caller's input as it is now (compared in place); run returns
+// the Go copy of it that the engine got, which is kept with the output
+// rather than copied again (the engine reads its input, never writes it).
+func output(sh pkcs11.SessionHandle, op opKind, view []byte, p C.CK_BYTE_PTR, pl C.CK_ULONG_PTR, run func() (in, out []byte, err error)) uint {
 	if pl == nil {
 		return C.CKR_ARGUMENTS_BAD
 	}
-	out, ok := pend.take(sh, op, in)
+	out, ok := pend.take(sh, op, view)
+	var in []byte
 	if !ok {
 		var err error
-		if out, err = run(); err != nil {
+		if in, out, err = run(); err != nil {
 			return rvOf(err)
 		}
 	}
@@ -401,8 +407,9 @@ func goC_GetOperationState(hSession C.CK_SESSION_HANDLE, pOperationState C.CK_BY
 		if !ok {
 			return C.CKR_FUNCTION_NOT_SUPPORTED
 		}
-		return output(sess(hSession), opOperationState, nil, pOperationState, pulOperationStateLen, func() ([]byte, error) {
-			return os.GetOperationState(sess(hSession))
+		return output(sess(hSession), opOperationState, nil, pOperationState, pulOperationStateLen, func() ([]byte, []byte, error) {
+			st, err := os.GetOperationState(sess(hSession))
+			return nil, st, err
 		})
 	})
 }
@@ -628,7 +635,11 @@ func oneShot(hSession C.CK_SESSION_HANDLE, op opKind, pIn C.CK_BYTE_PTR, ulIn C.
 			return rv
 		}
 		sh := sess(hSession)
-		return output(sh, op, view, pOut, pulOut, func() ([]byte, error) { return f(be, sh, bytes.Clone(view)) })
+		return output(sh, op, view, pOut, pulOut, func() ([]byte, []byte, error) {
+			in := bytes.Clone(view)
+			out, err := f(be, sh, in)
+			return in, out, err
+		})
 	})
 }
 
@@ -636,7 +647,10 @@ func oneShot(hSession C.CK_SESSION_HANDLE, op opKind, pIn C.CK_BYTE_PTR, ulIn C.
 func final(hSession C.CK_SESSION_HANDLE, op opKind, pOut C.CK_BYTE_PTR, pulOut C.CK_ULONG_PTR, f func(be backend, sh pkcs11.SessionHandle) ([]byte, error)) C.CK_RV {
 	return call(func(be backend) uint {
 		sh := sess(hSession)
-		return output(sh, op, nil, pOut, pulOut, func() ([]byte, error) { return f(be, sh) })
+		return output(sh, op, nil, pOut, pulOut, func() ([]byte, []byte, error) {
+			out, err := f(be, sh)
+			return nil, out, err
+		})
 	})
 }
 
@@ -859,8 +873,9 @@ func goC_WrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hW
 		key = binary.NativeEndian.AppendUint64(key, uint64(hWrappingKey))
 		key = binary.NativeEndian.AppendUint64(key, uint64(hKey))
 		sh := sess(hSession)
-		return output(sh, opWrap, key, pWrappedKey, pulWrappedKeyLen, func() ([]byte, error) {
-			return be.WrapKey(sh, m, obj(hWrappingKey), obj(hKey))
+		return output(sh, opWrap, key, pWrappedKey, pulWrappedKeyLen, func() ([]byte, []byte, error) {
+			wrapped, err := be.WrapKey(sh, m, obj(hWrappingKey), obj(hKey))
+			return key, wrapped, err
 		})
 	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/pkcs11"
 )
@@ -51,18 +52,33 @@ type pendVal struct {
 	in, out []byte
 }
 
+// pendingOutputs holds the kept outputs, with their count readable without
+// the lock: in the common case — nothing kept for anyone, as between two
+// operations — take and drop cost one atomic load instead of a lock and a
+// map lookup.
 type pendingOutputs struct {
 	mu sync.Mutex
 	m  map[pendKey]pendVal
+	n  atomic.Int64 // len(m), written under mu
 }
 
 var pend = pendingOutputs{m: map[pendKey]pendVal{}}
 
 func wipe(b []byte) { clear(b) }
 
+// remove deletes k, wiping its output. Called with mu held.
+func (p *pendingOutputs) remove(k pendKey, v pendVal) {
+	wipe(v.out)
+	delete(p.m, k)
+	p.n.Store(int64(len(p.m)))
+}
+
 // take returns the kept output for (sh, op) if its input equals in; a kept
 // output for a different input is dropped.
 func (p *pendingOutputs) take(sh pkcs11.SessionHandle, op opKind, in []byte) ([]byte, bool) {
+	if p.n.Load() == 0 {
+		return nil, false
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := pendKey{sh, op}
@@ -71,31 +87,32 @@ func (p *pendingOutputs) take(sh pkcs11.SessionHandle, op opKind, in []byte) ([]
 		return nil, false
 	}
 	if !bytes.Equal(v.in, in) {
-		delete(p.m, k)
-		wipe(v.out)
+		p.remove(k, v)
 		return nil, false
 	}
 	return v.out, true
 }
 
+// keep keeps out for (sh, op) and input in, which it takes over: the
+// caller no longer changes in (nil matches an empty input).
 func (p *pendingOutputs) keep(sh pkcs11.SessionHandle, op opKind, in, out []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.m[pendKey{sh, op}] = pendVal{in: bytes.Clone(in), out: out}
+	p.m[pendKey{sh, op}] = pendVal{in: in, out: out}
+	p.n.Store(int64(len(p.m)))
 }
 
 // drop forgets (sh, op) for each op; with no ops, everything of sh.
 func (p *pendingOutputs) drop(sh pkcs11.SessionHandle, ops ...opKind) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.m) == 0 {
+	if p.n.Load() == 0 {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if len(ops) == 0 {
 		for k, v := range p.m {
 			if k.sh == sh {
-				wipe(v.out)
-				delete(p.m, k)
+				p.remove(k, v)
 			}
 		}
 		return
@@ -103,8 +120,7 @@ func (p *pendingOutputs) drop(sh pkcs11.SessionHandle, ops ...opKind) {
 	for _, op := range ops {
 		k := pendKey{sh, op}
 		if v, ok := p.m[k]; ok {
-			wipe(v.out)
-			delete(p.m, k)
+			p.remove(k, v)
 		}
 	}
 }
@@ -115,8 +131,7 @@ func (p *pendingOutputs) prune(alive func(pkcs11.SessionHandle) bool) {
 	defer p.mu.Unlock()
 	for k, v := range p.m {
 		if !alive(k.sh) {
-			wipe(v.out)
-			delete(p.m, k)
+			p.remove(k, v)
 		}
 	}
 }
@@ -125,7 +140,6 @@ func (p *pendingOutputs) reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, v := range p.m {
-		wipe(v.out)
-		delete(p.m, k)
+		p.remove(k, v)
 	}
 }

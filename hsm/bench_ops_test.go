@@ -43,3 +43,43 @@ func BenchmarkEngineGCMEncrypt4KB(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkEngineGCMDecrypt4KB(b *testing.B) {
+	c, sh := ready(b, b.TempDir())
+	key, err := c.CreateObject(sh, aesTemplate("gcm", "", bytes.Repeat([]byte{1}, 32), false,
+		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, true), pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, true)))
+	must(b, err)
+	iv := make([]byte, 12)
+	m := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, pkcs11.NewGCMParams(iv, nil, 128))}
+	must(b, c.EncryptInit(sh, m, key))
+	ct, err := c.Encrypt(sh, bytes.Repeat([]byte{0x3c}, 4096))
+	must(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		must(b, c.DecryptInit(sh, m, key))
+		if _, err := c.Decrypt(sh, ct); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEngineHMAC1KB(b *testing.B) {
+	c, sh := ready(b, b.TempDir())
+	key, err := c.CreateObject(sh, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false),
+		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE, bytes.Repeat([]byte{0x22}, 32)),
+	})
+	must(b, err)
+	data := bytes.Repeat([]byte{0x3c}, 1024)
+	m := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_SHA256_HMAC, nil)}
+	b.ReportAllocs()
+	for b.Loop() {
+		must(b, c.SignInit(sh, m, key))
+		if _, err := c.Sign(sh, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
