@@ -113,6 +113,9 @@ func (c *Ctx) generateKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, temp []
 	if err := checkNewTemplate(opGenerate, tm, pkcs11.CKO_SECRET_KEY, kt, isSO); err != nil {
 		return 0, err
 	}
+	if err := c.fipsGenerate(mm.Mechanism, tm); err != nil {
+		return 0, err
+	}
 	k, err := mech.GenerateKey(mm, tm)
 	if err != nil {
 		return 0, asRV(err)
@@ -248,6 +251,9 @@ func (c *Ctx) generateKeyPair(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, pub
 		if err := checkNewTemplate(opGenerate, x.tm, x.class, kt, isSO); err != nil {
 			return 0, 0, err
 		}
+	}
+	if err := c.fipsGenerate(mm.Mechanism, pubTm); err != nil {
+		return 0, 0, err
 	}
 	k, err := mech.GenerateKeyPair(mm, pubTm, privTm)
 	if err != nil {

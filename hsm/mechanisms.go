@@ -93,3 +93,51 @@ func (c *Ctx) GetMechanismInfo(slotID uint, m []*pkcs11.Mechanism) (pkcs11.Mecha
 	}
 	return pkcs11.MechanismInfo{MinKeySize: i.Min, MaxKeySize: i.Max, Flags: i.Flags}, nil
 }
+
+// FIPS-approved-only mode also refuses some key sizes of approved
+// mechanisms (reference §1.1, §4, §17 #17; docs/fips-mode.md). Outside FIPS
+// mode these checks pass everything.
+const (
+	fipsMinRSAGenBits = 3072 // RSA key-pair generation
+	fipsAES128        = 16   // AES key length (bytes) refused for generation and wrapping
+)
+
+// fipsGenerate applies FIPS mode's key-size rules for generation with
+// mechanism m (before any key is generated): CKM_RSA_PKCS_KEY_PAIR_GEN
+// below 3072 bits (including the default 2048) and CKM_AES_KEY_GEN of 16
+// bytes are CKR_MECHANISM_PARAM_INVALID, as in Craton. Sizes the engine
+// does not support in any mode are left to mech (CKR_KEY_SIZE_RANGE), and
+// a malformed CK_ULONG to the template checks.
+func (c *Ctx) fipsGenerate(m uint, tm attrMap) error {
+	if !c.set.FIPSOnly {
+		return nil
+	}
+	switch m {
+	case pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN:
+		bits, ok := mech.RSAGenBits(tm)
+		if ok && bits < fipsMinRSAGenBits {
+			return rvErr(pkcs11.CKR_MECHANISM_PARAM_INVALID)
+		}
+	case pkcs11.CKM_AES_KEY_GEN:
+		if v, given := tm[pkcs11.CKA_VALUE_LEN]; given {
+			if n, ok := decUlong(v); ok && n == fipsAES128 {
+				return rvErr(pkcs11.CKR_MECHANISM_PARAM_INVALID)
+			}
+		}
+	}
+	return nil
+}
+
+// fipsWrappingKey applies FIPS mode's rule for the AES key of C_WrapKey /
+// C_UnwrapKey: a 16-byte key is refused with rv
+// (CKR_WRAPPING_KEY_SIZE_RANGE / CKR_UNWRAPPING_KEY_SIZE_RANGE: PKCS#11's
+// codes for a wrapping key of a size the token refuses, which the engine
+// returns for every other wrapping-key size, e.g. an RSA-OAEP wrapping key
+// below 2048 bits; Craton returns CKR_KEY_SIZE_RANGE). Any mechanism: KW,
+// KWP and CBC_PAD alike.
+func (c *Ctx) fipsWrappingKey(k *mech.Key, rv uint) error {
+	if c.set.FIPSOnly && k != nil && k.Class == pkcs11.CKO_SECRET_KEY && k.KeyType == pkcs11.CKK_AES && len(k.Secret) == fipsAES128 {
+		return rvErr(rv)
+	}
+	return nil
+}

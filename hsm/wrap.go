@@ -9,7 +9,8 @@ import (
 // WrapKey wraps key under wrappingkey. The wrapping key needs CKA_WRAP; the
 // target must be extractable (CKR_KEY_UNEXTRACTABLE, reference "differ"
 // item 6), and a target with CKA_WRAP_WITH_TRUSTED needs a CKA_TRUSTED
-// wrapping key (CKR_KEY_NOT_WRAPPABLE).
+// wrapping key (CKR_KEY_NOT_WRAPPABLE). In FIPS mode a 16-byte AES wrapping key is
+// CKR_WRAPPING_KEY_SIZE_RANGE (fipsWrappingKey; C_UnwrapKey likewise).
 func (c *Ctx) WrapKey(sh pkcs11.SessionHandle, m []*pkcs11.Mechanism, wrappingkey, key pkcs11.ObjectHandle) ([]byte, error) {
 	mm, err := c.mechanism(m)
 	if err != nil {
@@ -28,6 +29,9 @@ func (c *Ctx) wrapKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, wrappingkey
 	if rvOf(err) == pkcs11.CKR_KEY_HANDLE_INVALID {
 		return nil, rvErr(pkcs11.CKR_WRAPPING_KEY_HANDLE_INVALID)
 	} else if err != nil {
+		return nil, err
+	}
+	if err := c.fipsWrappingKey(wk, pkcs11.CKR_WRAPPING_KEY_SIZE_RANGE); err != nil {
 		return nil, err
 	}
 	target, wrapAttrs, err := c.wrapTarget(s, wo, key)
@@ -99,6 +103,9 @@ func (c *Ctx) unwrapKey(sh pkcs11.SessionHandle, mm *pkcs11.Mechanism, unwrappin
 	if rvOf(err) == pkcs11.CKR_KEY_HANDLE_INVALID {
 		return 0, rvErr(pkcs11.CKR_UNWRAPPING_KEY_HANDLE_INVALID)
 	} else if err != nil {
+		return 0, err
+	}
+	if err := c.fipsWrappingKey(uk, pkcs11.CKR_UNWRAPPING_KEY_SIZE_RANGE); err != nil {
 		return 0, err
 	}
 	var k *mech.Key

@@ -120,15 +120,35 @@ func GenerateKeyPair(m *pkcs11.Mechanism, pubTmpl, privTmpl map[uint][]byte) (*K
 
 var f4 = big.NewInt(65537)
 
-func generateRSA(pubTmpl map[uint][]byte) (*Key, error) {
+// rsaGenBits is the modulus size CKM_RSA_PKCS_KEY_PAIR_GEN generates for
+// public template pubTmpl: CKA_MODULUS_BITS 2048, 3072 or 4096, default
+// 2048.
+func rsaGenBits(pubTmpl map[uint][]byte) (uint64, error) {
 	bits, given, err := tmplUlong(pubTmpl, pkcs11.CKA_MODULUS_BITS)
 	switch {
 	case err != nil:
-		return nil, err
+		return 0, err
 	case !given:
-		bits = 2048
+		return 2048, nil
 	case bits != 2048 && bits != 3072 && bits != 4096:
-		return nil, errKeySize
+		return 0, errKeySize
+	}
+	return bits, nil
+}
+
+// RSAGenBits is the modulus size an RSA key-pair generation with public
+// template pubTmpl would produce; ok is false when the generation would
+// fail on the template's size (CKR_KEY_SIZE_RANGE or
+// CKR_ATTRIBUTE_VALUE_INVALID).
+func RSAGenBits(pubTmpl map[uint][]byte) (bits uint, ok bool) {
+	b, err := rsaGenBits(pubTmpl)
+	return uint(b), err == nil
+}
+
+func generateRSA(pubTmpl map[uint][]byte) (*Key, error) {
+	bits, err := rsaGenBits(pubTmpl)
+	if err != nil {
+		return nil, err
 	}
 	if e, ok := pubTmpl[pkcs11.CKA_PUBLIC_EXPONENT]; ok && new(big.Int).SetBytes(e).Cmp(f4) != 0 {
 		return nil, errAttrValue
