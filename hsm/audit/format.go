@@ -131,6 +131,9 @@ func marshal(v any) ([]byte, error) {
 // cost ~10 µs per entry, on every audited call); the bytes are those
 // marshal gives for record and line (TestEncodeMatchesReflect).
 func encode(rec record, prev Hash) (payload, full []byte, err error) {
+	if err := rec.Operation.check(); err != nil {
+		return nil, nil, err
+	}
 	full, n, err := encodeLine(nil, rec, prev)
 	if err != nil {
 		return nil, nil, err
@@ -141,11 +144,9 @@ func encode(rec record, prev Hash) (payload, full []byte, err error) {
 // encodeLine is encode without a separate payload: the payload is
 // full[:n] followed by '}' (chainLine hashes it so), which spares the
 // copy on every audited call. The line is appended to buf[:0] (nil: a new
-// buffer), so that Append can reuse one buffer for every line.
+// buffer), so that Append can reuse one buffer for every line. The caller
+// has checked rec.Operation (Append, encode).
 func encodeLine(buf []byte, rec record, prev Hash) (full []byte, n int, err error) {
-	if err := rec.Operation.check(); err != nil {
-		return nil, 0, err
-	}
 	if buf == nil {
 		// A line is ~280 bytes plus the operation's arguments.
 		buf = make([]byte, 0, 384)

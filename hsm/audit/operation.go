@@ -286,9 +286,10 @@ func (o Operation) MarshalJSON() ([]byte, error) {
 	return o.appendJSON(nil), nil
 }
 
-// appendJSON appends o's JSON (MarshalJSON without the schema check).
+// appendJSON appends o's JSON (MarshalJSON without the schema check): o
+// is one check accepted, so a unit variant is one without arguments.
 func (o Operation) appendJSON(buf []byte) []byte {
-	if variants[o.name] == nil {
+	if len(o.args) == 0 {
 		return appendJSONString(buf, o.name)
 	}
 	buf = append(appendJSONString(append(buf, '{'), o.name), ':', '{')
@@ -391,7 +392,12 @@ func (o *Operation) UnmarshalJSON(data []byte) error {
 func appendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
+	plain := 0 // s[:plain] needs no escape: appended at once
+	for plain < len(s) && s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\' {
+		plain++
+	}
+	dst = append(dst, s[:plain]...)
+	for i := plain; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
