@@ -96,6 +96,7 @@ func (s *Store) ForEachMaterial(slot uint, fn func(id uint64, sealed []byte) err
 }
 
 func (s *Store) forEach(slot uint, name []byte, fn func(id uint64, sealed []byte) error) error {
+	defer s.releaseMapped() // a scan touches every page of the records
 	return s.view(func(tx *bolt.Tx) error {
 		b, err := sub(tx, slot, name)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/craton-co/craton/errs"
@@ -40,9 +41,10 @@ var (
 
 // Store is an open store. It is safe for concurrent use.
 type Store struct {
-	db   *bolt.DB
-	dir  string
-	path string
+	db     *bolt.DB
+	dir    string
+	path   string
+	writes atomic.Uint64 // committed write transactions, for releaseMapped
 }
 
 // Open opens (creating if needed) the store in directory dir and takes its
@@ -142,7 +144,30 @@ func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.damaged(&err)
-	return s.db.Update(fn)
+	if err = s.db.Update(fn); err == nil && s.writes.Add(1)%releaseEvery == 0 {
+		s.releaseMapped()
+	}
+	return err
+}
+
+// releaseEvery is how many committed writes pass between two
+// releaseMapped calls.
+const releaseEvery = 64
+
+// releaseMapped gives back the pages of the memory-mapped database file that
+// reads have touched. bbolt reads the file through a shared read-only
+// mapping and writes with pwrite, so every page a lookup, a commit or a
+// scan once read stays in the process's resident set: the whole file, in
+// time (16 MB for 13,000 objects). Releasing them (MADV_DONTNEED, see
+// releaseMapping) only unmaps them from the process: they stay in the page
+// cache, and the next read faults them back in without I/O; the data is
+// the file's either way. It runs in a read transaction, during which bbolt
+// does not remap the file.
+func (s *Store) releaseMapped() {
+	s.view(func(tx *bolt.Tx) error {
+		releaseMapping(s.db.Info().Data, tx.Size())
+		return nil
+	})
 }
 
 func (s *Store) damaged(err *error) {
