@@ -118,8 +118,7 @@ func output(sh pkcs11.SessionHandle, op opKind, view []byte, p C.CK_BYTE_PTR, pl
 	if pl == nil {
 		return C.CKR_ARGUMENTS_BAD
 	}
-	out, ok := pend.take(sh, op, view)
-	var in []byte
+	in, out, ok := pend.take(sh, op, view)
 	if !ok {
 		var err error
 		if in, out, err = run(); err != nil {
@@ -133,6 +132,9 @@ func output(sh pkcs11.SessionHandle, op opKind, view []byte, p C.CK_BYTE_PTR, pl
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(p)), len(out)), out)
 		pend.drop(sh, op)
 		wipe(out)
+		if pooledInput(op) {
+			inRecycle(in) // the operation has ended and its output is gone
+		}
 	case o.Keep && !ok:
 		pend.keep(sh, op, in, out)
 	}
@@ -636,11 +638,22 @@ func oneShot(hSession C.CK_SESSION_HANDLE, op opKind, pIn C.CK_BYTE_PTR, ulIn C.
 		}
 		sh := sess(hSession)
 		return output(sh, op, view, pOut, pulOut, func() ([]byte, []byte, error) {
-			in := bytes.Clone(view)
+			var in []byte
+			if pooledInput(op) {
+				in = inCopy(view)
+			} else {
+				in = bytes.Clone(view)
+			}
 			out, err := f(be, sh, in)
 			return in, out, err
 		})
 	})
+}
+
+// pooledInput reports the single-part calls, whose input copy comes from
+// inCopy and goes back once the output is handed out (inbuf.go).
+func pooledInput(op opKind) bool {
+	return op == opEncrypt || op == opDecrypt || op == opDigest || op == opSign
 }
 
 // final is the shape of the *Final calls that return data.

@@ -73,24 +73,25 @@ func (p *pendingOutputs) remove(k pendKey, v pendVal) {
 	p.n.Store(int64(len(p.m)))
 }
 
-// take returns the kept output for (sh, op) if its input equals in; a kept
-// output for a different input is dropped.
-func (p *pendingOutputs) take(sh pkcs11.SessionHandle, op opKind, in []byte) ([]byte, bool) {
+// take returns the kept output for (sh, op) if its input equals in, with
+// the kept copy of that input; a kept output for a different input is
+// dropped.
+func (p *pendingOutputs) take(sh pkcs11.SessionHandle, op opKind, in []byte) (keptIn, out []byte, ok bool) {
 	if p.n.Load() == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := pendKey{sh, op}
 	v, ok := p.m[k]
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	if !bytes.Equal(v.in, in) {
 		p.remove(k, v)
-		return nil, false
+		return nil, nil, false
 	}
-	return v.out, true
+	return v.in, v.out, true
 }
 
 // keep keeps out for (sh, op) and input in, which it takes over: the
