@@ -192,3 +192,37 @@ func TestFIPSRSAUseBelow2048(t *testing.T) {
 		})
 	}
 }
+
+// TestFIPSMechanismInfoMinimums: in FIPS mode C_GetMechanismInfo reports
+// the smallest key size the FIPS rules leave (RSA key-pair generation 3072
+// bits; AES key generation and the AES key-wrap mechanisms 24 bytes); the
+// other mechanisms and the default mode report the table's.
+func TestFIPSMechanismInfoMinimums(t *testing.T) {
+	for _, fips := range []bool{false, true} {
+		t.Run(modeName(fips), func(t *testing.T) {
+			c, _ := readyMode(t, fips)
+			for _, tc := range []struct {
+				m, def, fips uint
+			}{
+				{pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, 2048, 3072},
+				{pkcs11.CKM_AES_KEY_GEN, 16, 24},
+				{pkcs11.CKM_AES_KEY_WRAP, 16, 24},
+				{pkcs11.CKM_AES_KEY_WRAP_PAD, 16, 24},
+				{ck.CKM_AES_KEY_WRAP_KWP, 16, 24},
+				{pkcs11.CKM_AES_CBC_PAD, 16, 16},
+				{pkcs11.CKM_AES_GCM, 16, 16},
+				{pkcs11.CKM_SHA256_RSA_PKCS, 2048, 2048},
+			} {
+				want := tc.def
+				if fips {
+					want = tc.fips
+				}
+				mi, err := c.GetMechanismInfo(0, mechs(tc.m))
+				must(t, err)
+				if mi.MinKeySize != want {
+					t.Errorf("%s: min key size %d, want %d", ck.MechName(tc.m), mi.MinKeySize, want)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package hsm
 
 import (
+	"github.com/craton-co/craton/ck"
 	"github.com/craton-co/craton/hsm/mech"
 	"github.com/miekg/pkcs11"
 )
@@ -91,7 +92,11 @@ func (c *Ctx) GetMechanismInfo(slotID uint, m []*pkcs11.Mechanism) (pkcs11.Mecha
 	if !ok || !c.allowed(i) {
 		return pkcs11.MechanismInfo{}, errMechInvalid
 	}
-	return pkcs11.MechanismInfo{MinKeySize: i.Min, MaxKeySize: i.Max, Flags: i.Flags}, nil
+	mi := pkcs11.MechanismInfo{MinKeySize: i.Min, MaxKeySize: i.Max, Flags: i.Flags}
+	if c.set.FIPSOnly {
+		mi.MinKeySize = max(mi.MinKeySize, fipsMinKeySize(i.Type))
+	}
+	return mi, nil
 }
 
 // FIPS-approved-only mode also refuses some key sizes of approved
@@ -101,6 +106,20 @@ const (
 	fipsMinRSAGenBits = 3072 // RSA key-pair generation
 	fipsAES128        = 16   // AES key length (bytes) refused for generation and wrapping
 )
+
+// fipsMinKeySize is the smallest key size (the unit of the mechanism's
+// MechanismInfo: bits for RSA, bytes for AES) the FIPS rules below leave
+// to mechanism t, 0 where they do not restrict it; GetMechanismInfo reports
+// it in FIPS mode.
+func fipsMinKeySize(t uint) uint {
+	switch t {
+	case pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN:
+		return fipsMinRSAGenBits
+	case pkcs11.CKM_AES_KEY_GEN, pkcs11.CKM_AES_KEY_WRAP, pkcs11.CKM_AES_KEY_WRAP_PAD, ck.CKM_AES_KEY_WRAP_KWP:
+		return fipsAES128 + 8 // AES-192
+	}
+	return 0
+}
 
 // fipsGenerate applies FIPS mode's key-size rules for generation with
 // mechanism m (before any key is generated): CKM_RSA_PKCS_KEY_PAIR_GEN
