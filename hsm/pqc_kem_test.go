@@ -176,3 +176,54 @@ func TestKEMCachedObjectLikeGeneral(t *testing.T) {
 		}
 	}
 }
+
+// TestKEMCachedConcurrent: keys built at once from the shared cached base
+// (run with -race) each keep their own value, check value and unique ID.
+func TestKEMCachedConcurrent(t *testing.T) {
+	c, sh := ready(t, t.TempDir())
+	hp, hq := genPQPair(t, c, sh, ck.CKM_CRATON_ML_KEM_768, 0, false)
+	m := mk(ck.CKM_CRATON_ML_KEM_768, nil)
+	const workers, each = 4, 25
+	type made struct {
+		ct []byte
+		h  pkcs11.ObjectHandle
+	}
+	out := make(chan made, workers*each)
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for range each {
+				ct, h, err := c.EncapsulateKey(sh, m, hp, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				out <- made{ct, h}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		must(t, <-errs)
+	}
+	close(out)
+	ids := map[string]bool{}
+	for x := range out {
+		a := objAttrs(t, c, sh, x.h)
+		hd, err := c.DecapsulateKey(sh, m, hq, nil, x.ct)
+		must(t, err)
+		d := objAttrs(t, c, sh, hd)
+		if !bytes.Equal(a[pkcs11.CKA_VALUE], d[pkcs11.CKA_VALUE]) || !bytes.Equal(a[pkcs11.CKA_CHECK_VALUE], secretCheckValue(pkcs11.CKK_AES, a[pkcs11.CKA_VALUE])) {
+			t.Fatal("a key's value or check value is not its own")
+		}
+		for _, u := range [][]byte{a[ck.CKA_UNIQUE_ID], d[ck.CKA_UNIQUE_ID]} {
+			if ids[string(u)] {
+				t.Fatalf("CKA_UNIQUE_ID %s twice", u)
+			}
+			ids[string(u)] = true
+		}
+	}
+	if len(ids) != 2*workers*each {
+		t.Fatalf("%d unique IDs", len(ids))
+	}
+}
