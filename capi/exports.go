@@ -83,6 +83,37 @@ func pin(p C.CK_UTF8CHAR_PTR, n C.CK_ULONG) (string, uint) {
 	return string(b), rv
 }
 
+// knownPtrs resolves the C addresses decoding meets to pointers read as
+// pointers from the caller's structures (a template's pValue members, a
+// mechanism's pParameter and the pointer members of its parameter), so that
+// a value is copied by a Go memmove (C.GoBytes) rather than by a call into
+// C (craton_copy_from: ~0.1-0.25 us each, several per C_GenerateKey or GCM
+// *Init). Decoding works on a snapshot of the structures; an address that
+// is not (or no longer) among the pointers is copied by craton_copy_from as
+// before, so the bytes copied are the same either way.
+type knownPtrs struct {
+	attrs []C.CK_ATTRIBUTE  // a template, in C memory
+	ptrs  [9]unsafe.Pointer // a mechanism: pParameter, then its first words
+	nptrs int
+	next  int // where the template search resumes (values come in order)
+}
+
+func (k *knownPtrs) deref(addr uint64, n int) []byte {
+	for i := range k.attrs {
+		j := (k.next + i) % len(k.attrs)
+		if v := unsafe.Pointer(k.attrs[j].pValue); v != nil && uint64(uintptr(v)) == addr {
+			k.next = j + 1
+			return C.GoBytes(v, C.int(n))
+		}
+	}
+	for _, v := range k.ptrs[:k.nptrs] {
+		if v != nil && uint64(uintptr(v)) == addr {
+			return C.GoBytes(v, C.int(n))
+		}
+	}
+	return cDeref(addr, n)
+}
+
 func template(p C.CK_ATTRIBUTE_PTR, n C.CK_ULONG) ([]*pkcs11.Attribute, uint) {
 	if err := checkCount(p == nil, uint64(n)); err != nil {
 		return nil, rvOf(err)
@@ -91,7 +122,8 @@ func template(p C.CK_ATTRIBUTE_PTR, n C.CK_ULONG) ([]*pkcs11.Attribute, uint) {
 		return nil, C.CKR_OK
 	}
 	raw := C.GoBytes(unsafe.Pointer(p), C.int(uint64(n)*attrSize))
-	attrs, err := decodeTemplate(raw, cDeref)
+	k := knownPtrs{attrs: unsafe.Slice(p, int(n))}
+	attrs, err := decodeTemplate(raw, k.deref)
 	return attrs, rvOf(err)
 }
 
@@ -101,7 +133,19 @@ func mechanism(p C.CK_MECHANISM_PTR) ([]*pkcs11.Mechanism, uint) {
 	}
 	var raw [mechSize]byte // on the stack: no allocation per *Init
 	copy(raw[:], unsafe.Slice((*byte)(unsafe.Pointer(p)), mechSize))
-	m, err := decodeMechanism(raw[:], cDeref)
+	var k knownPtrs
+	if par, n := unsafe.Pointer(p.pParameter), uint64(p.ulParameterLen); par != nil && n > 0 && n <= maxParam {
+		k.ptrs[0], k.nptrs = par, 1
+		// The pointer members of CK_GCM_PARAMS, CK_RSA_PKCS_OAEP_PARAMS and
+		// CK_ECDH1_DERIVE_PARAMS lie within their first 8 words (decoding
+		// reads all n bytes anyway); a parameter that is not word-aligned is
+		// left to craton_copy_from.
+		if uintptr(par)%unsafe.Alignof(par) == 0 {
+			words := unsafe.Slice((*unsafe.Pointer)(par), min(n/ptrSize, uint64(len(k.ptrs)-1)))
+			k.nptrs += copy(k.ptrs[1:], words)
+		}
+	}
+	m, err := decodeMechanism(raw[:], k.deref)
 	if err != nil {
 		return nil, rvOf(err)
 	}
