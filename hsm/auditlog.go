@@ -1,6 +1,8 @@
 package hsm
 
 import (
+	"sync/atomic"
+
 	"github.com/craton-co/craton/hsm/audit"
 	"github.com/miekg/pkcs11"
 )
@@ -101,7 +103,30 @@ func evSession(op string, sh pkcs11.SessionHandle) auditEvent {
 }
 
 func evMech(op string, sh pkcs11.SessionHandle, m uint) auditEvent {
-	return auditEvent{Op: op, Session: sh, Mechanism: m, FIPS: mechFIPS(m)}
+	return auditEvent{Op: op, Session: sh, Mechanism: m, FIPS: cachedFIPS(m)}
+}
+
+// fipsSlots caches mechFIPS (a binary search of the mechanism table, which
+// never changes) for evMech, which runs on every audited call: a slot holds
+// (m+1)<<1 | fips, 0 when empty; a collision just searches again.
+var fipsSlots [256]atomic.Uint64
+
+func cachedFIPS(m uint) bool {
+	if uint64(m) >= 1<<62 {
+		return mechFIPS(m) // no room for the key: never in the table anyway
+	}
+	slot := &fipsSlots[(m^m>>8)&255]
+	key := (uint64(m) + 1) << 1
+	if v := slot.Load(); v&^1 == key {
+		return v&1 == 1
+	}
+	f := mechFIPS(m)
+	if f {
+		slot.Store(key | 1)
+	} else {
+		slot.Store(key)
+	}
+	return f
 }
 
 // auditLocked records ev with the outcome of opErr. It returns opErr, or,
