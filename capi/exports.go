@@ -162,19 +162,22 @@ func output(sh pkcs11.SessionHandle, op opKind, view []byte, p C.CK_BYTE_PTR, pl
 	if pl == nil {
 		return C.CKR_ARGUMENTS_BAD
 	}
-	in, out, ok := pend.take(sh, op, view)
+	isNull, have := p == nil, uint64(*pl)
+	in, out, ok, removed := pend.take(sh, op, view, func(n int) bool { return lengthIdiom(n, isNull, have).Copy })
 	if !ok {
 		var err error
 		if in, out, err = run(); err != nil {
 			return rvOf(err)
 		}
 	}
-	o := lengthIdiom(len(out), p == nil, uint64(*pl))
+	o := lengthIdiom(len(out), isNull, have)
 	*pl = C.CK_ULONG(o.Len)
 	switch {
 	case o.Copy:
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(p)), len(out)), out)
-		pend.drop(sh, op)
+		if !removed {
+			pend.drop(sh, op)
+		}
 		wipe(out)
 		if pooledInput(op) {
 			inRecycle(in) // the operation has ended and its output is gone

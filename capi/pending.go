@@ -75,23 +75,29 @@ func (p *pendingOutputs) remove(k pendKey, v pendVal) {
 
 // take returns the kept output for (sh, op) if its input equals in, with
 // the kept copy of that input; a kept output for a different input is
-// dropped.
-func (p *pendingOutputs) take(sh pkcs11.SessionHandle, op opKind, in []byte) (keptIn, out []byte, ok bool) {
+// dropped. If the output fits the caller's buffer (fits), it is also
+// forgotten here (removed), unwiped: the caller hands it out and wipes it.
+func (p *pendingOutputs) take(sh pkcs11.SessionHandle, op opKind, in []byte, fits func(n int) bool) (keptIn, out []byte, ok, removed bool) {
 	if p.n.Load() == 0 {
-		return nil, nil, false
+		return nil, nil, false, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := pendKey{sh, op}
 	v, ok := p.m[k]
 	if !ok {
-		return nil, nil, false
+		return nil, nil, false, false
 	}
 	if !bytes.Equal(v.in, in) {
 		p.remove(k, v)
-		return nil, nil, false
+		return nil, nil, false, false
 	}
-	return v.in, v.out, true
+	if fits(len(v.out)) {
+		delete(p.m, k)
+		p.n.Store(int64(len(p.m)))
+		return v.in, v.out, true, true
+	}
+	return v.in, v.out, true, false
 }
 
 // keep keeps out for (sh, op) and input in, which it takes over: the
