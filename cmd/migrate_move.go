@@ -457,13 +457,30 @@ func moveRun(opts *MoveOptions) error {
 	c := res.Counts
 	title := fmt.Sprintf("Move %q -> %q: %d moved, %d copied, %d skipped, %d to regenerate, %d blocked, %d failed (transport: %s)",
 		s.src.token.Label, s.dst.token.Label, c.Moved, c.Copied, c.Skipped, c.Regenerate, c.Blocked, c.Failed, res.Transport)
-	if err := opts.Output.render(opts.IO, report.Report{Title: title, Rows: res.Rows, Data: res}); err != nil {
+	if err := renderMove(opts, title, res); err != nil {
 		return err
 	}
 	if res.JournalPath != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "journal: %s\n", res.JournalPath)
 	}
 	return moveErr
+}
+
+// renderMove writes the move's report. JSON, the same document, is written
+// row by row (Result.WriteJSON) rather than built whole by the renderer.
+func renderMove(opts *MoveOptions, title string, res *wrapmove.Result) error {
+	if f, err := report.ParseFormat(opts.Output.Format, opts.IO.IsStdoutTTY() && opts.Output.Out == ""); err != nil || f != report.JSON {
+		return opts.Output.render(opts.IO, report.Report{Title: title, Rows: res.Rows, Data: res})
+	}
+	f, w, closeFn, err := opts.Output.open(opts.IO)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteJSON(w); err != nil {
+		_ = closeFn()
+		return fmt.Errorf("render %s: %w", f, err)
+	}
+	return closeFn()
 }
 
 // RegenerateOptions are the options of 'craton migrate regenerate'.
