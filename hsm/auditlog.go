@@ -41,7 +41,38 @@ func (nopAudit) close() error            { return nil }
 type logSink struct{ l *audit.Log }
 
 func (s logSink) append(ev auditEvent) error {
-	return s.l.Append(audit.Event{Session: uint64(ev.Session), Op: ev.operation(), RV: ev.RV})
+	return s.l.Append(audit.Event{Session: uint64(ev.Session), Op: ev.cachedOperation(), RV: ev.RV})
+}
+
+// mechOps caches the audit operations of the per-mechanism variants (Sign,
+// Verify, Encrypt, Decrypt, WrapKey, UnwrapKey, DeriveKey): building one
+// allocates its argument list (and boxes the mechanism), on every audited
+// C_Sign/C_Encrypt/... A slot holds the last operation built for its hash;
+// an Operation is never modified once built, so it is shared as is.
+var mechOps [256]atomic.Pointer[mechOpEntry]
+
+type mechOpEntry struct {
+	name string
+	mech uint
+	fips bool
+	op   audit.Operation
+}
+
+// cachedOperation is operation, from mechOps for the per-mechanism variants.
+func (ev auditEvent) cachedOperation() audit.Operation {
+	switch ev.Op {
+	case "Sign", "Verify", "Encrypt", "Decrypt", "WrapKey", "UnwrapKey", "DeriveKey":
+	default:
+		return ev.operation()
+	}
+	m := ev.Mechanism
+	slot := &mechOps[(uint(len(ev.Op))*31^uint(ev.Op[0])^m^m>>8)&255]
+	if e := slot.Load(); e != nil && e.mech == m && e.fips == ev.FIPS && e.name == ev.Op {
+		return e.op
+	}
+	op := ev.operation()
+	slot.Store(&mechOpEntry{name: ev.Op, mech: m, fips: ev.FIPS, op: op})
+	return op
 }
 
 func (s logSink) close() error { return s.l.Close() }
