@@ -71,6 +71,9 @@ func (ev auditEvent) cachedOperation() audit.Operation {
 		return e.op
 	}
 	op := ev.operation()
+	if enc, err := op.Encoded(); err == nil {
+		op = enc // Append copies its JSON (a bad one is left to Append to refuse)
+	}
 	slot.Store(&mechOpEntry{name: ev.Op, mech: m, fips: ev.FIPS, op: op})
 	return op
 }

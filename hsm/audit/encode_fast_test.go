@@ -36,6 +36,16 @@ func TestEncodeMatchesReflect(t *testing.T) {
 				if f3, n, err := encodeLine(nil, rec, prev); err == nil && (!bytes.Equal(f3, f1) || chainLine(prev, f3[:n]) != chain(prev, p1)) {
 					t.Fatalf("%v: encodeLine/chainLine differ from encode/chain", op)
 				}
+				// An operation encoded once (Encoded, as the engine caches them).
+				if eop, err := op.Encoded(); err == nil {
+					erec := rec
+					erec.Operation = eop
+					if f5, _, _ := encodeLine(nil, erec, prev); !bytes.Equal(f5, f1) {
+						t.Fatalf("%v: the Encoded operation's line differs:\n%s\n%s", op, f5, f1)
+					}
+				} else if err1 == nil {
+					t.Fatalf("%v: Encoded: %v", op, err)
+				}
 				// A reused buffer (Append's scratch) holding an older line.
 				if f4, _, err := encodeLine(bytes.Repeat([]byte{'x'}, 500), rec, prev); err == nil && !bytes.Equal(f4, f1) {
 					t.Fatalf("%v: encodeLine into a used buffer differs", op)

@@ -23,6 +23,19 @@ import (
 type Operation struct {
 	name string
 	args []Arg
+	enc  []byte // its JSON, set by Encoded (which checked it); nil otherwise
+}
+
+// Encoded returns o with its JSON checked and encoded once, for an
+// operation that is appended many times (the engine caches the
+// per-mechanism ones): Append then copies the encoding instead of checking
+// and encoding o again. It returns o's schema error, if any.
+func (o Operation) Encoded() (Operation, error) {
+	if err := o.check(); err != nil {
+		return o, err
+	}
+	o.enc = o.appendJSON(nil)
+	return o, nil
 }
 
 // Arg is one argument of an Operation: Value is a uint64, a bool or a string.
@@ -289,6 +302,9 @@ func (o Operation) MarshalJSON() ([]byte, error) {
 // appendJSON appends o's JSON (MarshalJSON without the schema check): o
 // is one check accepted, so a unit variant is one without arguments.
 func (o Operation) appendJSON(buf []byte) []byte {
+	if o.enc != nil {
+		return append(buf, o.enc...)
+	}
 	if len(o.args) == 0 {
 		return appendJSONString(buf, o.name)
 	}
