@@ -691,7 +691,7 @@ func oneShot(hSession C.CK_SESSION_HANDLE, op opKind, pIn C.CK_BYTE_PTR, ulIn C.
 			} else {
 				in = bytes.Clone(view)
 			}
-			out, err := f(be, sh, in)
+			out, err := f(be, sh, in[:len(in):len(in)])
 			return in, out, err
 		})
 	})

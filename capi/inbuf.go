@@ -14,7 +14,7 @@ import "sync"
 // as before.
 
 // inClasses are the pooled capacities; larger inputs are not pooled.
-var inClasses = [...]int{256, 1 << 10, 4 << 10, 16 << 10, 64 << 10}
+var inClasses = [...]int{256, 1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10}
 
 var inPools [len(inClasses)]sync.Pool
 
@@ -28,7 +28,9 @@ func inClass(n int) int {
 }
 
 // inCopy returns a copy of b, from a pool when b is small enough (pooled
-// buffers come back wiped, so they are zero past what they hold).
+// buffers come back wiped, so they are zero past what they hold). Hand
+// others c[:len(c):len(c)], so that an append of theirs never writes into
+// the rest of the buffer and only c[:len(c)] needs wiping.
 func inCopy(b []byte) []byte {
 	i := inClass(len(b))
 	if i < 0 {
@@ -48,8 +50,7 @@ func inRecycle(b []byte) {
 		clear(b)
 		return
 	}
-	b = b[:cap(b)]
-	clear(b) // all of it: whatever wrote past len(b) too
+	clear(b) // past len(b) nothing wrote (see inCopy): still zero
 	b = b[:0]
 	inPools[i].Put(&b)
 }
