@@ -117,7 +117,8 @@ func (s *Store) initMeta() error {
 
 // openBolt is bolt.Open, whose freelist loading panics on a damaged
 // freelist page: the panic (or a fault reading past the map) becomes an
-// error.
+// error. A page layout that would make a later commit hang (checkPages)
+// is refused here too.
 func openBolt(path string) (db *bolt.DB, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -125,7 +126,15 @@ func openBolt(path string) (db *bolt.DB, err error) {
 			db, err = nil, fmt.Errorf("the database is damaged: %v", r)
 		}
 	}()
-	return bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFile(db, path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("the database is damaged: %w", err)
+	}
+	return db, nil
 }
 
 // view and update are db.View and db.Update for a file that may be
