@@ -52,6 +52,9 @@ func (c *Ctx) keyedInit(sh pkcs11.SessionHandle, kind opKind, audit string, m []
 		if err != nil {
 			return nil, err
 		}
+		if err := c.fipsKeyUse(mm.Mechanism, k); err != nil {
+			return nil, err
+		}
 		op := &activeOp{mech: mm.Mechanism}
 		return op, asRV(start(mm, o, k, st, op))
 	})
@@ -59,6 +62,22 @@ func (c *Ctx) keyedInit(sh pkcs11.SessionHandle, kind opKind, audit string, m []
 		return c.audited(evMech(audit, sh, mm.Mechanism), err)
 	}
 	return err
+}
+
+// fipsAESGCMKeyLen is the only AES key length (bytes) CKM_AES_GCM takes
+// in FIPS mode (AES-256; Craton's rule, reference §1.1, §3).
+const fipsAESGCMKeyLen = 32
+
+// fipsKeyUse applies FIPS mode's key-size rule for using key k with
+// mechanism m in a *Init: CKM_AES_GCM with an AES key other than 32 bytes
+// is CKR_KEY_SIZE_RANGE. Outside FIPS mode it passes everything; keys
+// that are not AES are left to mech (CKR_KEY_TYPE_INCONSISTENT).
+func (c *Ctx) fipsKeyUse(m uint, k *mech.Key) error {
+	if c.set.FIPSOnly && m == pkcs11.CKM_AES_GCM && k != nil && k.Class == pkcs11.CKO_SECRET_KEY &&
+		k.KeyType == pkcs11.CKK_AES && len(k.Secret) != fipsAESGCMKeyLen {
+		return rvErr(pkcs11.CKR_KEY_SIZE_RANGE)
+	}
+	return nil
 }
 
 // EncryptInit starts an encryption. AES-GCM without parameters draws

@@ -193,6 +193,68 @@ func TestFIPSRSAUseBelow2048(t *testing.T) {
 	}
 }
 
+// TestFIPSGCMKeySize: in FIPS mode CKM_AES_GCM takes 32-byte AES keys
+// only: C_EncryptInit and C_DecryptInit with a 16- or 24-byte key are
+// CKR_KEY_SIZE_RANGE, with a CK_GCM_PARAMS or without (Craton's
+// generated-nonce mode), and no operation is left active. Outside FIPS mode
+// all three sizes encrypt and decrypt. In both modes the shorter keys stay
+// usable with CKM_AES_CBC_PAD.
+func TestFIPSGCMKeySize(t *testing.T) {
+	plain := []byte("sixteen byte msg and some more")
+	iv := bytes.Repeat([]byte{9}, 12)
+	spec := func() []*pkcs11.Mechanism {
+		return []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, pkcs11.NewGCMParams(iv, []byte("aad"), 128))}
+	}
+	craton := mechs(pkcs11.CKM_AES_GCM)
+	cbc := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_CBC_PAD, bytes.Repeat([]byte{7}, 16))}
+	for _, fips := range []bool{false, true} {
+		t.Run(modeName(fips), func(t *testing.T) {
+			c, sh := readyMode(t, fips)
+			for _, n := range []int{16, 24, 32} {
+				h, err := c.CreateObject(sh, aesTemplate("gcm", "", bytes.Repeat([]byte{byte(n)}, n), false,
+					pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, true), pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, true)))
+				must(t, err)
+				want := uint(0)
+				if fips && n != 32 {
+					want = pkcs11.CKR_KEY_SIZE_RANGE
+				}
+				for name, m := range map[string][]*pkcs11.Mechanism{"params": spec(), "no params": craton} {
+					err := c.EncryptInit(sh, m, h)
+					t.Logf("%d-byte key, %s: EncryptInit: %v", n, name, err)
+					wantRV(t, err, want)
+					if want != 0 {
+						// Nothing was started: the next call finds no operation.
+						_, err := c.Encrypt(sh, plain)
+						wantRV(t, err, pkcs11.CKR_OPERATION_NOT_INITIALIZED)
+						wantRV(t, c.DecryptInit(sh, m, h), want)
+						_, err = c.Decrypt(sh, make([]byte, 64))
+						wantRV(t, err, pkcs11.CKR_OPERATION_NOT_INITIALIZED)
+						continue
+					}
+					roundTrip(t, c, sh, m, h, plain)
+				}
+				// The key itself stays usable with other mechanisms.
+				must(t, c.EncryptInit(sh, cbc, h))
+				roundTrip(t, c, sh, cbc, h, plain)
+			}
+		})
+	}
+}
+
+// roundTrip encrypts plain with the operation EncryptInit(m, h) started,
+// decrypts the result with m and h, and checks it comes back.
+func roundTrip(t *testing.T, c *Ctx, sh pkcs11.SessionHandle, m []*pkcs11.Mechanism, h pkcs11.ObjectHandle, plain []byte) {
+	t.Helper()
+	ct, err := c.Encrypt(sh, plain)
+	must(t, err)
+	must(t, c.DecryptInit(sh, m, h))
+	got, err := c.Decrypt(sh, ct)
+	must(t, err)
+	if !bytes.Equal(got, plain) {
+		t.Errorf("mechanism %#x: round trip gave %q", m[0].Mechanism, got)
+	}
+}
+
 // TestFIPSMechanismInfoMinimums: in FIPS mode C_GetMechanismInfo reports
 // the smallest key size the FIPS rules leave (RSA key-pair generation 3072
 // bits; AES key generation and the AES key-wrap mechanisms 24 bytes); the
