@@ -170,7 +170,13 @@ func singlePart(fn func(op *activeOp) error) func(op *activeOp) error {
 	}
 }
 
+// cipherAll runs a single-part C_Encrypt / C_Decrypt. Ciphers that can
+// work on the caller's input directly (AES-GCM) do; the others take it
+// through Update and Final.
 func cipherAll(op *activeOp, in []byte) ([]byte, error) {
+	if sp, ok := op.cipher.(mech.SinglePart); ok {
+		return sp.Once(in)
+	}
 	a, err := op.cipher.Update(in)
 	if err != nil {
 		return nil, err

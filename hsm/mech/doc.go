@@ -13,8 +13,11 @@
 //     pkcs11.NewMechanism(t, pkcs11.NewGCMParams(...)), NewOAEPParams and
 //     NewECDH1DeriveParams leave Mechanism.Parameter nil and keep the object
 //     in an unexported field, serialising it to C memory only inside
-//     miekg's own C calls. This package reads that object by reflection
-//     (read-only). pkcs11.NewPSSParams, by contrast, returns the flat C
+//     miekg's own C calls. This package reads that object (read-only)
+//     through a type switch, at field offsets found by reflection once at
+//     start-up (miekgLayout). The C-ABI shim (capi) hands its decoded
+//     CK_GCM_PARAMS, CK_RSA_PKCS_OAEP_PARAMS and CK_ECDH1_DERIVE_PARAMS
+//     over in this form too. pkcs11.NewPSSParams, by contrast, returns the flat C
 //     struct bytes, which land in Parameter.
 //  2. As C struct bytes in Parameter, which is what a C-ABI shim gets when it
 //     copies pParameter/ulParameterLen: CK_GCM_PARAMS (48 bytes, or 40

@@ -49,6 +49,7 @@ func cratonGCM(aead cipher.AEAD, nonces NonceSource, dec bool) (CipherOp, error)
 				return out, nil
 			},
 			outLen: func(n int) int { return max(n-cratonOverhead, 0) },
+			direct: true,
 		}, nil
 	}
 	if nonces == nil {
@@ -68,6 +69,7 @@ func cratonGCM(aead cipher.AEAD, nonces NonceSource, dec bool) (CipherOp, error)
 			return aead.Seal(out, nonce, in, nil), nil
 		},
 		outLen: func(n int) int { return n + cratonOverhead },
+		direct: true,
 	}, nil
 }
 
@@ -95,9 +97,9 @@ func specGCM(block cipher.Block, def cipher.AEAD, p GCMParams, dec bool) (Cipher
 	}
 	g := &gcmSpec{aead: aead, iv: p.IV, aad: p.AAD, tagLen: tagLen}
 	if dec {
-		return &oneShot{run: g.open, outLen: func(n int) int { return max(n-tagLen, 0) }}, nil
+		return &oneShot{run: g.open, outLen: func(n int) int { return max(n-tagLen, 0) }, direct: true}, nil
 	}
-	return &oneShot{run: g.seal, outLen: func(n int) int { return n + tagLen }}, nil
+	return &oneShot{run: g.seal, outLen: func(n int) int { return n + tagLen }, direct: true}, nil
 }
 
 type gcmSpec struct {

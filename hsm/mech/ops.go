@@ -122,12 +122,37 @@ func newCipher(m *pkcs11.Mechanism, k *Key, nonces NonceSource, dec bool) (Ciphe
 	return nil, errMechInvalid
 }
 
+// SinglePart is implemented by the CipherOps that can serve C_Encrypt /
+// C_Decrypt from the caller's input directly: Once(in) is Update(in)
+// followed by Final() without first copying in into the operation. in is
+// only read during the call, and the output never aliases it nor any state
+// of the operation.
+type SinglePart interface {
+	Once(in []byte) ([]byte, error)
+}
+
 // oneShot is a CipherOp for single-part mechanisms: it accumulates input and
-// runs once in Final.
+// runs once in Final. With direct set, run only reads its input during the
+// call and returns a fresh output, so Once hands it the caller's input
+// (AES-GCM: saves a copy of the whole input per call).
 type oneShot struct {
 	buf    []byte
 	run    func(in []byte) ([]byte, error)
 	outLen func(n int) int
+	direct bool
+}
+
+func (o *oneShot) Once(in []byte) ([]byte, error) {
+	if !o.direct || len(o.buf) != 0 {
+		if _, err := o.Update(in); err != nil {
+			return nil, err
+		}
+		return o.Final()
+	}
+	if len(in) > maxBuffered {
+		return nil, errDataLen
+	}
+	return o.run(in)
 }
 
 func (o *oneShot) Update(p []byte) ([]byte, error) {

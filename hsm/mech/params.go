@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"reflect"
 	"strconv"
+	"unsafe"
 
 	"github.com/miekg/pkcs11"
 )
@@ -213,43 +214,87 @@ func ParseECDH1Params(b []byte) (kdf uint, shared, public []byte, err error) {
 // garbage length cannot trigger a huge allocation.
 const maxParamData = 64 << 20
 
-// miekgParam returns the parameter object an in-process Go caller attached
-// with pkcs11.NewMechanism(t, *pkcs11.GCMParams / *OAEPParams /
-// *ECDH1DeriveParams). miekg/pkcs11 keeps those in the unexported field
-// "generator" and only serialises them to C memory inside its own C calls,
-// so reflection is the only way to see them; the fields are read, never
-// written. The zero Value means there is none.
-func miekgParam(m *pkcs11.Mechanism) reflect.Value {
-	g := reflect.ValueOf(m).Elem().FieldByName("generator")
-	if !g.IsValid() || g.IsNil() {
-		return reflect.Value{}
+// miekg/pkcs11 keeps the parameter object an in-process Go caller (or the
+// C-ABI shim, capi/decode.go) attached with pkcs11.NewMechanism(t,
+// *pkcs11.GCMParams / *OAEPParams / *ECDH1DeriveParams) in the unexported
+// field Mechanism.generator, and GCMParams keeps IV, AAD and tag size in
+// unexported fields too; it only serialises them to C memory inside its
+// own C calls. Their offsets are looked up by reflection once, here, with
+// their types checked, and read through unsafe on each call (a per-call
+// reflect.FieldByName cost ~0.1 µs on every parameterless *Init and
+// ~0.5 µs on a GCM one). The fields are read, never written. If the
+// dependency's layout ever changes, miekgLayout.ok is false and every
+// miekg parameter object is refused with CKR_MECHANISM_PARAM_INVALID
+// (TestMiekgLayout fails first).
+var miekgLayout = func() (l struct {
+	generator, gcmIV, gcmAAD, gcmTag uintptr
+	ok                               bool
+}) {
+	field := func(t reflect.Type, name string, want reflect.Type) (uintptr, bool) {
+		f, ok := t.FieldByName(name)
+		return f.Offset, ok && f.Type == want && len(f.Index) == 1
 	}
-	return g.Elem()
+	bytesType := reflect.TypeFor[[]byte]()
+	var ok [4]bool
+	l.generator, ok[0] = field(reflect.TypeFor[pkcs11.Mechanism](), "generator", reflect.TypeFor[any]())
+	gcm := reflect.TypeFor[pkcs11.GCMParams]()
+	l.gcmIV, ok[1] = field(gcm, "iv", bytesType)
+	l.gcmAAD, ok[2] = field(gcm, "aad", bytesType)
+	l.gcmTag, ok[3] = field(gcm, "tagSize", reflect.TypeFor[int]())
+	l.ok = ok == [4]bool{true, true, true, true}
+	return l
+}()
+
+// unreadableParam stands for a miekg parameter object whose layout is not
+// the one miekgLayout knows.
+type unreadableParam struct{}
+
+// miekgParam returns the parameter object attached to m (nil if none).
+func miekgParam(m *pkcs11.Mechanism) any {
+	if !miekgLayout.ok {
+		g := reflect.ValueOf(m).Elem().FieldByName("generator")
+		if g.IsValid() && g.Kind() == reflect.Interface && g.IsNil() {
+			return nil
+		}
+		return unreadableParam{}
+	}
+	return *(*any)(unsafe.Add(unsafe.Pointer(m), miekgLayout.generator))
 }
 
-func fieldBytes(v reflect.Value, name string) []byte {
-	return bytes.Clone(v.Elem().FieldByName(name).Bytes())
+// miekgGCM reads the fields of a *pkcs11.GCMParams; IV and AAD are copied
+// (into one allocation), so that the caller may reuse its buffers after
+// the *Init.
+func miekgGCM(g *pkcs11.GCMParams) GCMParams {
+	base := unsafe.Pointer(g)
+	iv := *(*[]byte)(unsafe.Add(base, miekgLayout.gcmIV))
+	aad := *(*[]byte)(unsafe.Add(base, miekgLayout.gcmAAD))
+	p := GCMParams{TagBits: *(*int)(unsafe.Add(base, miekgLayout.gcmTag))}
+	if n := len(iv) + len(aad); n > 0 {
+		buf := make([]byte, n)
+		copy(buf, iv)
+		copy(buf[len(iv):], aad)
+		if len(iv) > 0 {
+			p.IV = buf[:len(iv):len(iv)]
+		}
+		if len(aad) > 0 {
+			p.AAD = buf[len(iv):]
+		}
+	}
+	return p
 }
-
-func fieldUint(v reflect.Value, name string) uint {
-	return uint(v.Elem().FieldByName(name).Uint())
-}
-
-var (
-	miekgGCMType   = reflect.TypeFor[*pkcs11.GCMParams]()
-	miekgOAEPType  = reflect.TypeFor[*pkcs11.OAEPParams]()
-	miekgECDH1Type = reflect.TypeFor[*pkcs11.ECDH1DeriveParams]()
-)
 
 // gcmParams returns the GCM parameter of m; ok is false when m carries none
 // (Craton's generated-nonce mode).
 func gcmParams(m *pkcs11.Mechanism) (p GCMParams, ok bool, err error) {
-	if g := miekgParam(m); g.IsValid() {
-		if g.Type() != miekgGCMType {
+	switch g := miekgParam(m).(type) {
+	case nil:
+	case *pkcs11.GCMParams:
+		if g == nil {
 			return p, false, errParamInvalid
 		}
-		iv, aad := fieldBytes(g, "iv"), fieldBytes(g, "aad")
-		return GCMParams{IV: iv, AAD: aad, TagBits: int(g.Elem().FieldByName("tagSize").Int())}, true, nil
+		return miekgGCM(g), true, nil
+	default:
+		return p, false, errParamInvalid
 	}
 	if len(m.Parameter) == 0 {
 		return p, false, nil
@@ -260,28 +305,30 @@ func gcmParams(m *pkcs11.Mechanism) (p GCMParams, ok bool, err error) {
 
 // oaepParams returns the (mandatory) OAEP parameter of m.
 func oaepParams(m *pkcs11.Mechanism) (OAEPParams, error) {
-	if g := miekgParam(m); g.IsValid() {
-		if g.Type() != miekgOAEPType {
+	switch g := miekgParam(m).(type) {
+	case nil:
+	case *pkcs11.OAEPParams:
+		if g == nil {
 			return OAEPParams{}, errParamInvalid
 		}
-		return OAEPParams{
-			Hash: fieldUint(g, "HashAlg"), MGF: fieldUint(g, "MGF"),
-			Source: fieldUint(g, "SourceType"), Label: fieldBytes(g, "SourceData"),
-		}, nil
+		return OAEPParams{Hash: g.HashAlg, MGF: g.MGF, Source: g.SourceType, Label: bytes.Clone(g.SourceData)}, nil
+	default:
+		return OAEPParams{}, errParamInvalid
 	}
 	return ParseOAEPParams(m.Parameter)
 }
 
 // ecdh1Params returns the ECDH parameter of m.
 func ecdh1Params(m *pkcs11.Mechanism) (ECDH1Params, error) {
-	if g := miekgParam(m); g.IsValid() {
-		if g.Type() != miekgECDH1Type {
+	switch g := miekgParam(m).(type) {
+	case nil:
+	case *pkcs11.ECDH1DeriveParams:
+		if g == nil {
 			return ECDH1Params{}, errParamInvalid
 		}
-		return ECDH1Params{
-			KDF: fieldUint(g, "KDF"), SharedData: fieldBytes(g, "SharedData"),
-			PublicData: fieldBytes(g, "PublicKeyData"),
-		}, nil
+		return ECDH1Params{KDF: g.KDF, SharedData: bytes.Clone(g.SharedData), PublicData: bytes.Clone(g.PublicKeyData)}, nil
+	default:
+		return ECDH1Params{}, errParamInvalid
 	}
 	kdf, shared, public, err := ParseECDH1Params(m.Parameter)
 	return ECDH1Params{KDF: kdf, SharedData: shared, PublicData: public}, err
@@ -290,7 +337,7 @@ func ecdh1Params(m *pkcs11.Mechanism) (ECDH1Params, error) {
 // plainParam returns m's parameter bytes and refuses the pointer-carrying
 // miekg objects, which no mechanism taking a flat parameter accepts.
 func plainParam(m *pkcs11.Mechanism) ([]byte, error) {
-	if miekgParam(m).IsValid() {
+	if miekgParam(m) != nil {
 		return nil, errParamInvalid
 	}
 	return m.Parameter, nil

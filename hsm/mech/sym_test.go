@@ -245,12 +245,7 @@ func TestGCM(t *testing.T) {
 func TestGCMCratonMode(t *testing.T) {
 	k := newSecretKey(pkcs11.CKK_AES, bytes.Repeat([]byte{7}, 16))
 	var ctr uint64
-	nonces := func() ([]byte, error) {
-		ctr++
-		n := make([]byte, 12)
-		binary.BigEndian.PutUint64(n[4:], ctr)
-		return n, nil
-	}
+	nonces := counterNonces(&ctr)
 	m := NewMechanism(pkcs11.CKM_AES_GCM, nil)
 	op, _ := NewEncrypt(m, k, nonces)
 	if op.OutLen(100, true) != 128 || ctr != 0 {
