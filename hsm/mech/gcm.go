@@ -35,42 +35,93 @@ func newGCM(m *pkcs11.Mechanism, k *Key, nonces NonceSource, dec bool) (CipherOp
 	return specGCM(block, aead, p, dec)
 }
 
-func cratonGCM(aead cipher.AEAD, nonces NonceSource, dec bool) (CipherOp, error) {
-	if dec {
-		return &oneShot{
-			run: func(in []byte) ([]byte, error) {
-				if len(in) < cratonOverhead {
-					return nil, errEncDataLen
-				}
-				out, err := aead.Open(nil, in[:gcmNonceSize], in[gcmNonceSize:], nil)
-				if err != nil {
-					return nil, errEncData
-				}
-				return out, nil
-			},
-			outLen: func(n int) int { return max(n-cratonOverhead, 0) },
-			direct: true,
-		}, nil
+// gcmOp is a CKM_AES_GCM operation, in one allocation: Update accumulates
+// (bounded), Final runs on what was accumulated, and Once (SinglePart, a
+// C_Encrypt / C_Decrypt) runs on the caller's input directly, which it
+// only reads; every output is a fresh buffer. overhead is what encryption
+// adds: the tag, and in Craton's mode (craton) the nonce too.
+type gcmOp struct {
+	buf      []byte
+	dec      bool
+	craton   bool
+	overhead int
+	nonces   NonceSource // Craton's mode, encryption
+	gcmSpec              // aead (both modes); iv, aad, tagLen with CK_GCM_PARAMS
+}
+
+func (g *gcmOp) Update(p []byte) ([]byte, error) {
+	var err error
+	g.buf, err = appendBounded(g.buf, p)
+	return nil, err
+}
+
+func (g *gcmOp) Final() ([]byte, error) { return g.run(g.buf) }
+
+func (g *gcmOp) Once(in []byte) ([]byte, error) {
+	if len(g.buf) != 0 {
+		if _, err := g.Update(in); err != nil {
+			return nil, err
+		}
+		return g.Final()
 	}
-	if nonces == nil {
+	if len(in) > maxBuffered {
+		return nil, errDataLen
+	}
+	return g.run(in)
+}
+
+func (g *gcmOp) OutLen(inLen int, final bool) int {
+	if !final {
+		return 0
+	}
+	n := len(g.buf) + inLen
+	if g.dec {
+		return max(n-g.overhead, 0)
+	}
+	return n + g.overhead
+}
+
+func (g *gcmOp) run(in []byte) ([]byte, error) {
+	switch {
+	case g.craton && g.dec:
+		return g.cratonOpen(in)
+	case g.craton:
+		return g.cratonSeal(in)
+	case g.dec:
+		return g.open(in)
+	}
+	return g.seal(in)
+}
+
+func cratonGCM(aead cipher.AEAD, nonces NonceSource, dec bool) (CipherOp, error) {
+	if !dec && nonces == nil {
 		return nil, errParamInvalid
 	}
-	return &oneShot{
-		run: func(in []byte) ([]byte, error) {
-			nonce, err := nonces()
-			if err != nil {
-				return nil, err
-			}
-			if len(nonce) != gcmNonceSize {
-				return nil, errGeneral
-			}
-			out := make([]byte, gcmNonceSize, cratonOverhead+len(in))
-			copy(out, nonce)
-			return aead.Seal(out, nonce, in, nil), nil
-		},
-		outLen: func(n int) int { return n + cratonOverhead },
-		direct: true,
-	}, nil
+	return &gcmOp{dec: dec, craton: true, overhead: cratonOverhead, nonces: nonces, gcmSpec: gcmSpec{aead: aead}}, nil
+}
+
+func (g *gcmOp) cratonOpen(in []byte) ([]byte, error) {
+	if len(in) < cratonOverhead {
+		return nil, errEncDataLen
+	}
+	out, err := g.aead.Open(nil, in[:gcmNonceSize], in[gcmNonceSize:], nil)
+	if err != nil {
+		return nil, errEncData
+	}
+	return out, nil
+}
+
+func (g *gcmOp) cratonSeal(in []byte) ([]byte, error) {
+	nonce, err := g.nonces()
+	if err != nil {
+		return nil, err
+	}
+	if len(nonce) != gcmNonceSize {
+		return nil, errGeneral
+	}
+	out := make([]byte, gcmNonceSize, cratonOverhead+len(in))
+	copy(out, nonce)
+	return g.aead.Seal(out, nonce, in, nil), nil
 }
 
 // specGCM implements CK_GCM_PARAMS. Go's GCM takes either a non-default
@@ -95,11 +146,7 @@ func specGCM(block cipher.Block, def cipher.AEAD, p GCMParams, dec bool) (Cipher
 	if err != nil {
 		return nil, errParamInvalid
 	}
-	g := &gcmSpec{aead: aead, iv: p.IV, aad: p.AAD, tagLen: tagLen}
-	if dec {
-		return &oneShot{run: g.open, outLen: func(n int) int { return max(n-tagLen, 0) }, direct: true}, nil
-	}
-	return &oneShot{run: g.seal, outLen: func(n int) int { return n + tagLen }, direct: true}, nil
+	return &gcmOp{dec: dec, overhead: tagLen, gcmSpec: gcmSpec{aead: aead, iv: p.IV, aad: p.AAD, tagLen: tagLen}}, nil
 }
 
 type gcmSpec struct {

@@ -132,27 +132,11 @@ type SinglePart interface {
 }
 
 // oneShot is a CipherOp for single-part mechanisms: it accumulates input and
-// runs once in Final. With direct set, run only reads its input during the
-// call and returns a fresh output, so Once hands it the caller's input
-// (AES-GCM: saves a copy of the whole input per call).
+// runs once in Final.
 type oneShot struct {
 	buf    []byte
 	run    func(in []byte) ([]byte, error)
 	outLen func(n int) int
-	direct bool
-}
-
-func (o *oneShot) Once(in []byte) ([]byte, error) {
-	if !o.direct || len(o.buf) != 0 {
-		if _, err := o.Update(in); err != nil {
-			return nil, err
-		}
-		return o.Final()
-	}
-	if len(in) > maxBuffered {
-		return nil, errDataLen
-	}
-	return o.run(in)
 }
 
 func (o *oneShot) Update(p []byte) ([]byte, error) {
