@@ -31,10 +31,22 @@ func checkWritable(s *session, m attrMap) error {
 // newObjectLocked allocates, persists (token objects) and publishes an
 // object with attributes m created through session s.
 func (c *Ctx) newObjectLocked(s *session, m attrMap) (*object, error) {
+	return c.newObjectListLocked(s, m, nil)
+}
+
+// newObjectListLocked is newObjectLocked for an object whose compact
+// attribute list al was built beforehand (the KEM shared-secret keys,
+// publishKEMFromBase); al must hold what newAttrList(m) would. m is still
+// what checkWritable and, for a token object, persisting read. A nil al
+// is built from m.
+func (c *Ctx) newObjectListLocked(s *session, m attrMap, al attrList) (*object, error) {
 	if err := checkWritable(s, m); err != nil {
 		return nil, err
 	}
-	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, attrs: newAttrList(m), key: keySlot{ring: c.keys}}
+	if al == nil {
+		al = newAttrList(m)
+	}
+	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, attrs: al, key: keySlot{ring: c.keys}}
 	if !m.bool(pkcs11.CKA_TOKEN) {
 		o.owner = s.h
 	}

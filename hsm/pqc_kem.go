@@ -207,8 +207,11 @@ func kemBaseFor(kt uint, n int, isSO bool) (*kemBase, error) {
 }
 
 // publishKEMFromBase publishes the shared-secret key k built from b: a
-// session object (as newObjectLocked makes one) whose attribute list is
-// b's with its own value, check value and unique ID.
+// session object made by newObjectListLocked, whose attribute list is b's
+// with its own value, check value and unique ID. b.full stands for the
+// attributes of the new key where newObjectListLocked reads them: it has
+// the new key's CKA_TOKEN (false: kemBaseFor serves session objects only)
+// and CKA_PRIVATE, all that checkWritable reads of a session object.
 func (c *Ctx) publishKEMFromBase(s *session, b *kemBase, k *mech.Key) (pkcs11.ObjectHandle, error) {
 	own := slices.Clone(b.list.own)
 	own[b.at[0]].v = k.Secret
@@ -222,15 +225,10 @@ func (c *Ctx) publishKEMFromBase(s *session, b *kemBase, k *mech.Key) (pkcs11.Ob
 	if _, err := c.sessionLocked(s.h); err != nil {
 		return 0, err
 	}
-	// b.full has the new key's CKA_TOKEN and CKA_PRIVATE, all that
-	// checkWritable reads of a session object.
-	if err := checkWritable(s, b.full); err != nil {
+	o, err := c.newObjectListLocked(s, b.full, al)
+	if err != nil {
 		return 0, err
 	}
-	// As newObjectLocked makes a session object (TestKEMCachedObjectLikeGeneral).
-	o := &object{h: pkcs11.ObjectHandle(c.objHandles.alloc()), slot: s.slot, owner: s.h, attrs: al, key: keySlot{ring: c.keys}}
-	o.nonces = newNonceState(c, s.slot, uint64(o.h), false)
-	c.addLocked(o)
 	o.key.Store(k)
 	return o.h, nil
 }
