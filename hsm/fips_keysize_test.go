@@ -272,7 +272,7 @@ func TestFIPSMechanismInfoMinimums(t *testing.T) {
 				{pkcs11.CKM_AES_KEY_WRAP_PAD, 16, 24},
 				{ck.CKM_AES_KEY_WRAP_KWP, 16, 24},
 				{pkcs11.CKM_AES_CBC_PAD, 16, 16},
-				{pkcs11.CKM_AES_GCM, 16, 16},
+				{pkcs11.CKM_AES_GCM, 16, 32},
 				{pkcs11.CKM_SHA256_RSA_PKCS, 2048, 2048},
 			} {
 				want := tc.def

@@ -117,6 +117,8 @@ func fipsMinKeySize(t uint) uint {
 		return fipsMinRSAGenBits
 	case pkcs11.CKM_AES_KEY_GEN, pkcs11.CKM_AES_KEY_WRAP, pkcs11.CKM_AES_KEY_WRAP_PAD, ck.CKM_AES_KEY_WRAP_KWP:
 		return fipsAES128 + 8 // AES-192
+	case pkcs11.CKM_AES_GCM:
+		return fipsAESGCMKeyLen
 	}
 	return 0
 }

@@ -3,7 +3,6 @@ package hsm
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"testing"
 
 	"github.com/craton-co/craton/ck"
@@ -135,17 +134,10 @@ func TestKEMSecretTemplates(t *testing.T) {
 	}
 }
 
-// TestKEMCachedObjectLikeGeneral: publishKEMFromBase makes the object
-// newObjectLocked makes of the same attributes (publishKEMFromBase builds
-// it itself, from the cached attribute list). The field counts make this
-// test fail when object or keySlot gain a field, to be set alike in both.
+// TestKEMCachedObjectLikeGeneral: the shared-secret key built from the
+// cached attribute list (publishKEMFromBase) reads like one built from its
+// template the general way; both are published by newObjectListLocked.
 func TestKEMCachedObjectLikeGeneral(t *testing.T) {
-	if n := reflect.TypeOf(object{}).NumField(); n != 9 {
-		t.Fatalf("object has %d fields: check publishKEMFromBase against newObjectLocked, then this test", n)
-	}
-	if n := reflect.TypeOf(keySlot{}).NumField(); n != 4 {
-		t.Fatalf("keySlot has %d fields: check publishKEMFromBase against newObjectLocked, then this test", n)
-	}
 	c, sh := ready(t, t.TempDir())
 	hp, hq := genPQPair(t, c, sh, ck.CKM_ML_KEM_KEY_PAIR_GEN, ck.CKP_ML_KEM_768, false)
 	m := mk(ck.CKM_ML_KEM, nil)
