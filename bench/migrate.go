@@ -141,10 +141,6 @@ func migrationBench(o options) (*migrationResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(base)
-	conf, err := softhsmEnv(filepath.Join(base, "softhsm"))
-	if err != nil {
-		return nil, err
-	}
 	res := &migrationResult{}
 	var rsaKeys []*rsa.PrivateKey
 	for range 4 {
@@ -156,6 +152,13 @@ func migrationBench(o options) (*migrationResult, error) {
 	}
 	for _, n := range sizes {
 		label := fmt.Sprintf("Src-%d", n)
+		// A token directory per size: SoftHSMv2 loads every token of its
+		// directory at C_Initialize, so a shared one would charge the
+		// smaller sources' objects to the larger move's memory.
+		conf, err := softhsmEnv(filepath.Join(base, fmt.Sprintf("softhsm-%d", n)))
+		if err != nil {
+			return nil, err
+		}
 		if err := softhsmInitToken(conf, label); err != nil {
 			return nil, err
 		}

@@ -89,7 +89,7 @@ func (r *report) write(path string) error {
 	if t := r.table; t != nil {
 		p("## 1. Default configuration: audit on\n\n")
 		p("The engine as an operator runs it: `persist_objects: true`, `audit.enabled: true` — **the default**. Every audited call ")
-		p("(sign, verify, encrypt, decrypt, digest, wrap, unwrap, key generation, …) appends a hash-chained line and fsyncs it ")
+		p("(sign, verify, encrypt, decrypt, wrap, unwrap, key generation, …; digests are not audited) appends a hash-chained line and fsyncs it ")
 		p("before the call returns (the log is durable when the call returns; concurrent calls share one fsync by group commit). ")
 		p("SoftHSMv2 writes no audit log.\n\n")
 		r.abiTable(&b, t, t.Cfgs[0])
@@ -270,7 +270,8 @@ func (r *report) migrationSection(b *strings.Builder) {
 		return
 	}
 	p("A SoftHSMv2 source token with N extractable keys in a fixed mix per 10 keys (5 AES-256, 2 generic 32-byte secrets, 2 EC P-256 key pairs, ")
-	p("1 RSA-2048 key pair) moved into a fresh embedded engine (audit on, persist_objects true, `--init-target`), the CLI run as a subprocess under ")
+	p("1 RSA-2048 key pair), each size in a SoftHSMv2 token directory of its own (SoftHSMv2 loads every token of its directory at C_Initialize), ")
+	p("moved into a fresh embedded engine (audit on, persist_objects true, `--init-target`), the CLI run as a subprocess under ")
 	p("`/usr/bin/time -v` (time = wall clock of the whole command: start, both logins, inventory, transport key, wrap/unwrap, proof of every key, report). ")
 	p("Command: `%s`.\n\n", m.Cmd)
 	p("| keys | objects | time | keys/s | ms per key | peak RSS | report |\n|---:|---:|---:|---:|---:|---:|---|\n")
