@@ -83,3 +83,21 @@ func BenchmarkEngineHMAC1KB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEngineAESKeyGen is the key-generation row's engine side: a
+// session AES-256 key (C_GenerateKey), destroyed untimed in batches.
+func BenchmarkEngineAESKeyGen(b *testing.B) {
+	c, sh := ready(b, b.TempDir())
+	m := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_KEY_GEN, nil)}
+	tmpl := []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE_LEN, 32),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false),
+		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, true),
+		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, true),
+	}
+	benchCreating(b, c, sh, func() []pkcs11.ObjectHandle {
+		h, err := c.GenerateKey(sh, m, tmpl)
+		fatalIf(b, err)
+		return []pkcs11.ObjectHandle{h}
+	})
+}
