@@ -114,6 +114,22 @@ func (t *token) pinRecord(role uint) *store.PINRecord {
 	return t.st.User
 }
 
+// authSession returns sh's session with its token's authMu held, which
+// serialises the token's login state changes (login, logout, PIN changes)
+// without holding c.mu across PBKDF2; unlock releases it.
+func (c *Ctx) authSession(sh pkcs11.SessionHandle) (s *session, unlock func(), err error) {
+	if err := c.rlock(); err != nil {
+		return nil, nil, err
+	}
+	s, err = c.sessionLocked(sh)
+	c.mu.RUnlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	s.tok.authMu.Lock()
+	return s, s.tok.authMu.Unlock, nil
+}
+
 func purposeOf(role uint) string {
 	if role == pkcs11.CKU_SO {
 		return purposeSO
@@ -126,16 +142,11 @@ func purposeOf(role uint) string {
 // key and loads the private token objects; a user or SO login loads the key
 // material of public key objects (loadMaterialLocked).
 func (c *Ctx) Login(sh pkcs11.SessionHandle, userType uint, pin string) error {
-	if err := c.rlock(); err != nil {
-		return err
-	}
-	s, err := c.sessionLocked(sh)
-	c.mu.RUnlock()
+	s, unlock, err := c.authSession(sh)
 	if err != nil {
 		return err
 	}
-	s.tok.authMu.Lock()
-	defer s.tok.authMu.Unlock()
+	defer unlock()
 	err = c.login(s, userType, pin)
 	return c.audited(auditEvent{Op: "Login", Session: sh, UserType: userType}, err)
 }
@@ -204,16 +215,11 @@ func (c *Ctx) loginPrecheck(s *session, role uint) (store.PINRecord, error) {
 // state, operations in progress become void, the OMK is forgotten and the
 // private token objects leave memory.
 func (c *Ctx) Logout(sh pkcs11.SessionHandle) error {
-	if err := c.rlock(); err != nil {
-		return err
-	}
-	s, err := c.sessionLocked(sh)
-	c.mu.RUnlock()
+	s, unlock, err := c.authSession(sh)
 	if err != nil {
 		return err
 	}
-	s.tok.authMu.Lock()
-	defer s.tok.authMu.Unlock()
+	defer unlock()
 	if err := c.lock(); err != nil {
 		return err
 	}
@@ -244,16 +250,11 @@ func (t *token) logoutLocked() {
 // wrapped under the new PIN's KEK, so every object stays readable
 // (reference "differ" item 9). It also clears a user PIN lock.
 func (c *Ctx) InitPIN(sh pkcs11.SessionHandle, pin string) error {
-	if err := c.rlock(); err != nil {
-		return err
-	}
-	s, err := c.sessionLocked(sh)
-	c.mu.RUnlock()
+	s, unlock, err := c.authSession(sh)
 	if err != nil {
 		return err
 	}
-	s.tok.authMu.Lock()
-	defer s.tok.authMu.Unlock()
+	defer unlock()
 	err = c.initPIN(s, pin)
 	return c.audited(auditEvent{Op: "InitPIN", Session: sh, Slot: s.slot}, err)
 }
@@ -291,16 +292,11 @@ func (c *Ctx) initPIN(s *session, pin string) error {
 // PIN when nobody is logged in. A wrong old PIN counts toward lockout. The
 // OMK is re-wrapped under the new PIN; objects are not re-encrypted.
 func (c *Ctx) SetPIN(sh pkcs11.SessionHandle, oldpin string, newpin string) error {
-	if err := c.rlock(); err != nil {
-		return err
-	}
-	s, err := c.sessionLocked(sh)
-	c.mu.RUnlock()
+	s, unlock, err := c.authSession(sh)
 	if err != nil {
 		return err
 	}
-	s.tok.authMu.Lock()
-	defer s.tok.authMu.Unlock()
+	defer unlock()
 	err = c.setPIN(s, oldpin, newpin)
 	return c.audited(evSession("SetPIN", sh), err)
 }
