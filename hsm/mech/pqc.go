@@ -3,6 +3,7 @@ package mech
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/rand"
 
 	"github.com/craton-co/craton/ck"
 	"github.com/miekg/pkcs11"
@@ -420,4 +421,26 @@ func pqPairwise(p *PQKey) error {
 		return pairwiseTest(ecKey(p.ec))
 	}
 	return nil
+}
+
+// setByLen finds the parameter set of sets whose encoding of one kind has
+// length n (size returns it for a set); 0 when none has. The PQC key
+// formats carry no parameter set, so a bare key's length tells it.
+func setByLen[S any](sets map[uint]S, n int, size func(S) int) uint {
+	for set, s := range sets {
+		if size(s) == n {
+			return set
+		}
+	}
+	return 0
+}
+
+// fromRandomSeed derives a new key pair from a fresh random seed of n
+// bytes (the FIPS 203/204 KeyGen entry from a seed).
+func fromRandomSeed(n int, derive func(seed []byte) (*PQKey, error)) (*PQKey, error) {
+	seed := make([]byte, n)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, errGeneral
+	}
+	return derive(seed)
 }

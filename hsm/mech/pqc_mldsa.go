@@ -2,7 +2,6 @@ package mech
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
 
 	"github.com/cloudflare/circl/sign"
@@ -76,20 +75,11 @@ func (k *mldsaKey) verify(msg, ctx, sig []byte) bool {
 }
 
 func mldsaSetByLen(n int, size func(sign.Scheme) int) uint {
-	for set, s := range mldsaSets {
-		if size(s.scheme) == n {
-			return set
-		}
-	}
-	return 0
+	return setByLen(mldsaSets, n, func(s mldsaSet) int { return size(s.scheme) })
 }
 
 func generateMLDSA(set uint) (*PQKey, error) {
-	seed := make([]byte, mldsaSeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, errGeneral
-	}
-	return mldsaFromSeed(set, seed)
+	return fromRandomSeed(mldsaSeedSize, func(seed []byte) (*PQKey, error) { return mldsaFromSeed(set, seed) })
 }
 
 // mldsaFromSeed derives the key pair of seed (FIPS 204 ML-DSA.KeyGen_internal).

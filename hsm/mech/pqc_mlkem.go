@@ -2,7 +2,6 @@ package mech
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
 
 	"github.com/cloudflare/circl/kem"
@@ -43,20 +42,11 @@ type mlkemKey struct {
 // mlkemSetByLen finds the parameter set whose encoding of one kind has
 // length n (size returns it for a scheme).
 func mlkemSetByLen(n int, size func(kem.Scheme) int) uint {
-	for set, s := range mlkemSets {
-		if size(s.scheme) == n {
-			return set
-		}
-	}
-	return 0
+	return setByLen(mlkemSets, n, func(s mlkemSet) int { return size(s.scheme) })
 }
 
 func generateMLKEM(set uint) (*PQKey, error) {
-	seed := make([]byte, mlkemSeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, errGeneral
-	}
-	return mlkemFromSeed(set, seed)
+	return fromRandomSeed(mlkemSeedSize, func(seed []byte) (*PQKey, error) { return mlkemFromSeed(set, seed) })
 }
 
 // mlkemFromSeed derives the key pair of seed (FIPS 203 ML-KEM.KeyGen_internal).
