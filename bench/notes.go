@@ -105,9 +105,11 @@ quiet machine, medians; runs agree within ±0.1 µs on the fast rows, ±0.3 µs 
 * **RSA-2048 sign: ~1× with pure Go.** The Go primitive is as fast as SoftHSMv2 (OpenSSL) on this CPU, so the row sits at parity ± drift.
   The OpenSSL backend (section 4) is the option: link it with ` + "`go build -tags openssl`" + ` (needs libssl-dev).
 * **RSA verify, ECDSA verify** are bounded by Go's primitives (crypto/rsa verify, crypto/ecdsa) where SoftHSMv2 uses OpenSSL.
-* **Migration ≤ 10 ms/key at 1,000 keys** and **engine create+commit ≤ 2 ms** sit on the edge and pass or fail with the machine's load
-  (3.8 ms/key on a quiet run, 10.7 ms/key with other jobs on the two cores); both are fsync-bound (one fsynced commit per object, plus
-  the audit log).
+* **Migration ≤ 10 ms/key at 1,000 keys** into the engine (section 5) and **engine create+commit ≤ 2 ms** pass with room on a quiet
+  machine and move with its load (10.7 ms/key was seen with other jobs on the two cores); both are fsync-bound (one fsynced commit per
+  object, plus the audit log). **SoftHSMv2 → SoftHSMv2** (section 6, wrapmove's benchmark with a SoftHSMv2 target) misses the same
+  10 ms: the target's unwraps, creates and proof reads are SoftHSMv2's file store rewriting its token files (~85 % of the time in
+  SoftHSMv2 in the profile); craton's share is the same as into the engine.
 * **10,000-key move (` + "`make bench-large`" + `): memory.** Peak RSS was 305–361 MB. The heap profile (` + "`go run ./bench/moveprof -mode inproc -prof DIR`" + `)
   and a C probe showed ~120 MB of it is SoftHSMv2's own heap (it loads every object of its token directory at C_Initialize; a C program
   that only initialises it holds 111 MB), ~18 MB code and libraries, the rest craton's Go heap. Fixed: objects keep only the attributes
