@@ -252,6 +252,7 @@ func TestReadPlanErrors(t *testing.T) {
 		{"malformed", "actions:", "actions: [", "malformed YAML"},
 		{"KW private", "mechanism: CKM_AES_KEY_WRAP_PAD", "mechanism: CKM_AES_KEY_WRAP", "cannot carry a PKCS#8"},
 		{"identity", "identity: public_key:01:my-signing-key", "identity: public_key:99:x", "does not match"},
+		{"unknown usage", "      - verify\n", "      - verifyy\n", `actions[0].usage: usage[0] "verifyy" is not an operation`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

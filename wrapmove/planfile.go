@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/craton-co/craton/ck"
@@ -147,6 +148,9 @@ func validateAction(a *Action, i int, node *yaml.Node, name string) error {
 	if err := validateMechanism(a, bad); err != nil {
 		return err
 	}
+	if err := validateUsage(a, bad); err != nil {
+		return err
+	}
 	want := Identity(a.Class, a.ID, a.Label)
 	switch a.Identity {
 	case "":
@@ -154,6 +158,20 @@ func validateAction(a *Action, i int, node *yaml.Node, name string) error {
 	case want:
 	default:
 		return bad("identity", fmt.Sprintf("%q does not match class, id and label (%q)", a.Identity, want))
+	}
+	return nil
+}
+
+// validateUsage accepts the operation names recordUsage writes; an empty
+// list reads as no list ("usage: []" and no usage key are the same action).
+func validateUsage(a *Action, bad func(field, msg string) error) error {
+	for j, u := range a.Usage {
+		if !slices.Contains(usageLists[len(usageLists)-1], u) {
+			return bad("usage", fmt.Sprintf("usage[%d] %q is not an operation (want sign, verify, encrypt, decrypt, wrap, unwrap or derive)", j, u))
+		}
+	}
+	if len(a.Usage) == 0 {
+		a.Usage = nil
 	}
 	return nil
 }
