@@ -47,16 +47,11 @@ func cDeref(addr uint64, n int) []byte {
 // input copies a caller buffer (p, n); NULL with n > 0 is CKR_ARGUMENTS_BAD,
 // more than limit bytes is overRV.
 func input(p C.CK_BYTE_PTR, n C.CK_ULONG, limit int, overRV uint) ([]byte, uint) {
-	if n == 0 {
-		return []byte{}, C.CKR_OK
+	v, rv := inputView(p, n, limit, overRV)
+	if rv != C.CKR_OK {
+		return nil, rv
 	}
-	if p == nil {
-		return nil, C.CKR_ARGUMENTS_BAD
-	}
-	if uint64(n) > uint64(limit) {
-		return nil, overRV
-	}
-	return C.GoBytes(unsafe.Pointer(p), C.int(n)), C.CKR_OK
+	return bytes.Clone(v), C.CKR_OK // an empty view clones to a non-nil empty slice
 }
 
 // inputView is input without the copy: a view of the caller's buffer, valid

@@ -191,20 +191,18 @@ func (j *Journal) Save() error {
 	return nil
 }
 
-// journalHead is Journal without its objects, in the same field order.
+// journalFields is Journal without its methods, for journalHead.
+type journalFields Journal
+
+// journalHead encodes as Journal without its objects, in the same field
+// order: the nil Objects shadows the embedded one and is omitted.
 type journalHead struct {
-	Version   int       `json:"version"`
-	Source    Endpoint  `json:"source"`
-	Target    Endpoint  `json:"target"`
-	StartedAt time.Time `json:"started_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Transport string    `json:"transport,omitempty"`
-	PINHashes []PINHash `json:"pin_hashes,omitempty"`
+	*journalFields
+	Objects *struct{} `json:"objects,omitempty"`
 }
 
 func (j *Journal) encode(w io.Writer) error {
-	head, err := json.MarshalIndent(journalHead{Version: j.Version, Source: j.Source, Target: j.Target, StartedAt: j.StartedAt,
-		UpdatedAt: j.UpdatedAt, Transport: j.Transport, PINHashes: j.PINHashes}, "", "  ")
+	head, err := json.MarshalIndent(journalHead{journalFields: (*journalFields)(j)}, "", "  ")
 	if err != nil {
 		return err
 	}
