@@ -102,20 +102,7 @@ func TestSecurityPINNotInCmdline(t *testing.T) {
 			if mode == "pin-file" {
 				// Wait until craton opened the FIFO for reading, let it sit
 				// there blocked for a while, then hand it the PIN.
-				deadline := time.Now().Add(20 * time.Second)
-				var w *os.File
-				var err error
-				for {
-					if w, err = os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-						break
-					}
-					if time.Now().After(deadline) {
-						_ = c.Process.Kill()
-						_ = c.Wait()
-						t.Fatalf("craton never opened its PIN file:\n%s", errOut.String())
-					}
-					time.Sleep(5 * time.Millisecond)
-				}
+				w := openFIFOWhenRead(t, fifo, c, "craton never opened its PIN file", errOut.String)
 				time.Sleep(100 * time.Millisecond)
 				mu.Lock()
 				pinGiven = true

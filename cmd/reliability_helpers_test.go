@@ -13,7 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/craton-co/craton/inventory"
 	"github.com/craton-co/craton/modules"
@@ -186,4 +188,24 @@ func envInt(name string, def int64) int64 {
 		return v
 	}
 	return def
+}
+
+// openFIFOWhenRead opens fifo for writing once c has opened it for reading
+// (until then a non-blocking open fails with ENXIO), waiting up to 20 s;
+// on timeout it kills c and fails with msg and c's output.
+func openFIFOWhenRead(t *testing.T, fifo string, c *exec.Cmd, msg string, output func() string) *os.File {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			return w
+		}
+		if time.Now().After(deadline) {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+			t.Fatalf("%s:\n%s", msg, output())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/craton-co/craton/errs"
+	"github.com/craton-co/craton/internal/docsection"
 	"github.com/craton-co/craton/internal/faults"
 	"github.com/craton-co/craton/internal/softhsmtest"
 	"github.com/craton-co/craton/p11"
@@ -396,19 +396,7 @@ func holdStore(t *testing.T, h *hostileEnv) {
 	// It holds the lock once it opens the FIFO for reading (after the
 	// store): a non-blocking open for writing then succeeds. Keeping that
 	// end open without writing leaves the reader blocked in read(2).
-	deadline := time.Now().Add(20 * time.Second)
-	var w *os.File
-	for {
-		if w, err = os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = c.Process.Kill()
-			_ = c.Wait()
-			t.Fatalf("the first craton never reached its PIN read:\n%s", out())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	w := openFIFOWhenRead(t, fifo, c, "the first craton never reached its PIN read", out)
 	t.Cleanup(func() {
 		// Let the first process finish normally: it must have been fine.
 		_, _ = w.WriteString("userpin1\n")
@@ -543,25 +531,6 @@ func TestHostileCatalogueDoc(t *testing.T) {
 	if len(hostileCases) < 40 {
 		t.Errorf("the catalogue has %d cases, want at least 40", len(hostileCases))
 	}
-	path := filepath.Join("..", "docs", "reliability.md")
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, hostileBegin), strings.Index(s, hostileEnd)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the catalogue markers", path)
-	}
-	want := s[:i+len(hostileBegin)] + "\n" + hostileMarkdown() + s[j:]
-	if want == s {
-		return
-	}
-	if os.Getenv("CRATON_UPDATE_DOCS") == "1" {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("docs/reliability.md's hostile-input catalogue is stale: run CRATON_UPDATE_DOCS=1 go test ./cmd -run TestHostileCatalogueDoc")
+	docsection.Check(t, filepath.Join("..", "docs", "reliability.md"), hostileBegin, hostileEnd, hostileMarkdown(),
+		"CRATON_UPDATE_DOCS=1 go test ./cmd -run TestHostileCatalogueDoc")
 }

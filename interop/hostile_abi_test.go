@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/craton-co/craton/internal/docsection"
 	"github.com/miekg/pkcs11"
 )
 
@@ -250,25 +251,6 @@ func TestHostileABICatalogueDoc(t *testing.T) {
 	if len(abiCases) < 25 {
 		t.Errorf("the C ABI catalogue has %d cases, want at least 25", len(abiCases))
 	}
-	path := filepath.Join(repoRoot(), "docs", "reliability.md")
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, abiBegin), strings.Index(s, abiEnd)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the C ABI catalogue markers", path)
-	}
-	want := s[:i+len(abiBegin)] + "\n" + abiMarkdown() + s[j:]
-	if want == s {
-		return
-	}
-	if os.Getenv("CRATON_UPDATE_DOCS") == "1" {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("docs/reliability.md's C ABI catalogue is stale: run CRATON_UPDATE_DOCS=1 go test ./interop -run TestHostileABICatalogueDoc")
+	docsection.Check(t, filepath.Join(repoRoot(), "docs", "reliability.md"), abiBegin, abiEnd, abiMarkdown(),
+		"CRATON_UPDATE_DOCS=1 go test ./interop -run TestHostileABICatalogueDoc")
 }
