@@ -348,8 +348,6 @@ func (a *packedAttrs) ulong(t uint) uint { v, _ := a.get(t); u, _ := decUlong(v)
 
 func (a *packedAttrs) hidden(t uint) bool { return hiddenIn(a, t) }
 
-func (a *packedAttrs) isPrivateOrSecretKey() bool { return privateOrSecretIn(a) }
-
 // clone returns the attributes as a new map, with room for what callers
 // usually add (like attrMap.clone).
 func (a *packedAttrs) clone() attrMap {

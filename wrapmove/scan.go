@@ -239,15 +239,12 @@ func rawECPoint(b []byte) []byte {
 	return b
 }
 
-// readSet lists the attributes read per class. CKA_VALUE is read only for
-// objects whose value is public (certificates, data objects).
-func readSet(cls uint) []uint { return readSetFor(cls, 0, false) }
-
-// readSetFor is readSet narrowed to the key type when it is known: RSA keys
-// are not asked for CKA_EC_PARAMS nor EC keys for CKA_MODULUS, so that the
-// one batched C_GetAttributeValue succeeds instead of falling back to one
-// call per attribute (CKR_ATTRIBUTE_TYPE_INVALID); the values read are the
-// same.
+// readSetFor lists the attributes read for class cls (CKA_VALUE only for
+// objects whose value is public: certificates, data objects), narrowed to
+// the key type when it is known: RSA keys are not asked for CKA_EC_PARAMS
+// nor EC keys for CKA_MODULUS, so that the one batched C_GetAttributeValue
+// succeeds instead of falling back to one call per attribute
+// (CKR_ATTRIBUTE_TYPE_INVALID); the values read are the same.
 func readSetFor(cls, keyType uint, hasKeyType bool) []uint {
 	common := []uint{pkcs11.CKA_LABEL, pkcs11.CKA_ID, pkcs11.CKA_TOKEN, pkcs11.CKA_PRIVATE,
 		pkcs11.CKA_MODIFIABLE, pkcs11.CKA_COPYABLE, pkcs11.CKA_DESTROYABLE, pkcs11.CKA_START_DATE, pkcs11.CKA_END_DATE}
