@@ -92,6 +92,9 @@ func TestPageCheckRefusesDamagedHeaders(t *testing.T) {
 			if !strings.Contains(err.Error(), filepath.Base(path)) {
 				t.Errorf("error does not name the file: %v", err)
 			}
+			if !strings.Contains(err.Error(), "restore the storage_path directory from a backup") {
+				t.Errorf("error does not say what to do: %v", err)
+			}
 		})
 	}
 }

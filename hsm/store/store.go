@@ -65,8 +65,12 @@ func Open(dir string) (*Store, error) {
 		return nil, LockedError(path)
 	}
 	if err != nil {
-		return nil, &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
+		e := &errs.Error{Kind: errs.KindState, Op: "open store", RV: pkcs11.CKR_GENERAL_ERROR,
 			Msg: fmt.Sprintf("cannot open database at %s: %v", path, err), Err: err}
+		if errors.Is(err, errDamagedFile) {
+			e.Hint = "restore the storage_path directory from a backup"
+		}
+		return nil, e
 	}
 	// bbolt only applies the mode when it creates the file.
 	if err := os.Chmod(path, 0o600); err != nil {
@@ -80,6 +84,9 @@ func Open(dir string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// errDamagedFile is what openBolt's errors for a damaged file wrap.
+var errDamagedFile = errors.New("the database is damaged")
 
 // LockedError is the error of a store held by another process.
 func LockedError(path string) error {
@@ -123,7 +130,7 @@ func openBolt(path string) (db *bolt.DB, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("the database is damaged: %v", r)
+			db, err = nil, fmt.Errorf("%w: %v", errDamagedFile, r)
 		}
 	}()
 	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
@@ -132,7 +139,7 @@ func openBolt(path string) (db *bolt.DB, err error) {
 	}
 	if err := checkFile(db, path); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("the database is damaged: %w", err)
+		return nil, fmt.Errorf("%w: %w", errDamagedFile, err)
 	}
 	return db, nil
 }
